@@ -1,0 +1,125 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { describeZodError } from '../lib/validate.js';
+import { ColonyError } from '../lib/errors.js';
+import { colonyPaths } from './paths.js';
+
+/** How an agent CLI is started; see runner/agents. */
+export const agentConfigSchema = z
+  .object({
+    type: z.enum(['claude', 'codex', 'gemini', 'aider', 'command']),
+    /** Binary to run; defaults to the type's usual name (claude, codex, gemini, aider). */
+    bin: z.string().min(1).optional(),
+    /** For `command`: argv template; `{prompt}` is replaced by the prompt, else it goes on stdin. */
+    argv: z.array(z.string()).min(1).optional(),
+    /** Extra arguments appended to the adapter's own. */
+    args: z.array(z.string()).default([]),
+    /** Models this agent offers, listed by GET /v1/models. */
+    models: z.array(z.string()).default([]),
+    env: z.record(z.string()).default({}),
+  })
+  .strict();
+export type AgentConfig = z.infer<typeof agentConfigSchema>;
+
+const DEFAULT_AGENTS: Record<string, AgentConfig> = {
+  claude: { type: 'claude', args: [], models: ['sonnet', 'opus', 'haiku'], env: {} },
+  codex: { type: 'codex', args: [], models: [], env: {} },
+  gemini: { type: 'gemini', args: [], models: [], env: {} },
+  aider: { type: 'aider', args: [], models: [], env: {} },
+};
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+
+export const configSchema = z
+  .object({
+    repo: z.string().min(1),
+    host: z.string().min(1).default('127.0.0.1'),
+    port: port.default(7420),
+    token: z.string().min(16).optional(),
+    max_concurrency: positiveInt.default(10),
+    max_queue_depth: z.coerce.number().int().min(0).default(100),
+    /** Seconds a job may run, counted from `running`. */
+    job_timeout: positiveInt.default(1800),
+    /** Seconds a finished job is kept before eviction. */
+    job_ttl: positiveInt.default(3600),
+    max_prompt_bytes: positiveInt.default(1024 * 1024),
+    keep_workspace: z.enum(['on_failure', 'always', 'never']).default('on_failure'),
+    /** Command run in each workspace before the agent: argv array, or a string run by `sh -c`. */
+    setup: z.union([z.array(z.string()).min(1), z.string().min(1)]).optional(),
+    default_agent: z.string().default('claude'),
+    agents: z.record(agentConfigSchema).default(DEFAULT_AGENTS),
+    /** Milliseconds between SIGTERM and SIGKILL when a job is cancelled or times out. */
+    kill_grace_ms: positiveInt.default(5000),
+    /** Seconds running jobs get to finish on SIGINT/SIGTERM before they are cancelled. */
+    shutdown_grace: z.coerce.number().min(0).default(10),
+    log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .passthrough();
+
+export type ColonyConfig = z.infer<typeof configSchema>;
+
+/** CLI flag / env var / config key, for the settings that have all three. */
+const ENV_KEYS: Record<string, string> = {
+  COLONY_REPO: 'repo',
+  COLONY_HOST: 'host',
+  COLONY_PORT: 'port',
+  COLONY_TOKEN: 'token',
+  COLONY_MAX_CONCURRENCY: 'max_concurrency',
+  COLONY_MAX_QUEUE_DEPTH: 'max_queue_depth',
+  COLONY_JOB_TIMEOUT: 'job_timeout',
+  COLONY_JOB_TTL: 'job_ttl',
+  COLONY_MAX_PROMPT_BYTES: 'max_prompt_bytes',
+  COLONY_KEEP_WORKSPACE: 'keep_workspace',
+  COLONY_DEFAULT_AGENT: 'default_agent',
+  COLONY_LOG_LEVEL: 'log_level',
+};
+
+export function readConfigFile(repo: string): Record<string, unknown> {
+  const file = colonyPaths(repo).config;
+  if (!existsSync(file)) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ColonyError('bad_config', `${file}: not valid JSON (${(err as Error).message})`);
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ColonyError('bad_config', `${file}: must hold a JSON object`);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, key] of Object.entries(ENV_KEYS)) {
+    const v = env[name];
+    if (v !== undefined && v !== '') out[key] = v;
+  }
+  return out;
+}
+
+function dropUndefined(o: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+}
+
+/**
+ * Resolve configuration, highest first: CLI flags, COLONY_* environment variables,
+ * `.colony/config.json`, defaults. `repo` must already be resolved to the repository root.
+ */
+export function loadConfig(
+  repo: string,
+  flags: Record<string, unknown> = {},
+  env: NodeJS.ProcessEnv = process.env,
+): ColonyConfig {
+  const merged = { ...readConfigFile(repo), ...fromEnv(env), ...dropUndefined(flags), repo };
+  const r = configSchema.safeParse(merged);
+  if (!r.success) throw new ColonyError('bad_config', `invalid configuration: ${describeZodError(r.error)}`);
+  if (!r.data.agents[r.data.default_agent]) {
+    throw new ColonyError(
+      'bad_config',
+      `default_agent '${r.data.default_agent}' is not configured (have: ${Object.keys(r.data.agents).join(', ')})`,
+    );
+  }
+  return r.data;
+}

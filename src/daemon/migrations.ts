@@ -1,0 +1,11 @@
+import type { Migration } from '../lib/sqlite.js';
+import { runnerMigrations } from '../runner/migrations.js';
+
+/**
+ * Every migration of the colony database, in one global numbered sequence. Each domain owns
+ * its SQL; numbers are taken in order as domains add tables. Never edit a shipped migration.
+ */
+export const colonyMigrations: Migration[] = [
+  ...runnerMigrations,
+  // domain migrations: add spread lines here
+];

@@ -1,0 +1,28 @@
+import { join } from 'node:path';
+
+/** Where a colony keeps its state inside a repository. */
+export interface ColonyPaths {
+  dir: string;
+  db: string;
+  config: string;
+  token: string;
+  socket: string;
+  /** Written by a running daemon: `{pid, url, socket}`; how the CLI finds it. */
+  daemonInfo: string;
+  workspaces: string;
+  identityKey: string;
+}
+
+export function colonyPaths(repo: string): ColonyPaths {
+  const dir = join(repo, '.colony');
+  return {
+    dir,
+    db: join(dir, 'colony.db'),
+    config: join(dir, 'config.json'),
+    token: join(dir, 'token'),
+    socket: join(dir, 'colony.sock'),
+    daemonInfo: join(dir, 'daemon.json'),
+    workspaces: join(dir, 'workspaces'),
+    identityKey: join(dir, 'identity.key'),
+  };
+}

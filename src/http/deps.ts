@@ -1,0 +1,16 @@
+import type { Logger } from '../lib/log.js';
+import type { ColonyConfig } from '../daemon/config.js';
+import type { Runner } from '../runner/runner.js';
+import type { ToolDef } from '../mcp/tool.js';
+
+/** What the HTTP adapter needs from the daemon; domain objects, no transport. */
+export interface AppDeps {
+  config: ColonyConfig;
+  token: string;
+  version: string;
+  logger: Logger;
+  runner: Runner;
+  /** Every MCP tool, by name; the JSON routes and /mcp call these. */
+  tools: ReadonlyMap<string, ToolDef>;
+  isShuttingDown: () => boolean;
+}

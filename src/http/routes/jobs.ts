@@ -1,0 +1,3 @@
+import type { FastifyInstance } from 'fastify';
+import type { AppDeps } from '../deps.js';
+export function jobRoutes(_app: FastifyInstance, _deps: AppDeps): void {}

@@ -1,0 +1,24 @@
+import type { z } from 'zod';
+
+/** Who is calling a tool, as far as the transport knows. */
+export interface ToolCallContext {
+  /** Aborted when the caller goes away (socket closed, HTTP request aborted). */
+  signal?: AbortSignal;
+}
+
+/**
+ * One MCP tool: a name, a zod object schema for its arguments and a domain call.
+ * The same definition serves the unix socket, the stdio bridge, `/mcp` and the JSON HTTP
+ * routes, so the contract lives in one place.
+ */
+export interface ToolDef<S extends z.ZodTypeAny = z.ZodTypeAny> {
+  name: string;
+  description: string;
+  input: S;
+  handler: (args: z.infer<S>, ctx: ToolCallContext) => unknown | Promise<unknown>;
+}
+
+/** Helper that keeps the handler's argument type tied to the schema. */
+export function defineTool<S extends z.ZodTypeAny>(def: ToolDef<S>): ToolDef<S> {
+  return def;
+}
