@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { isColonyError } from '../lib/errors.js';
 import { VERSION } from '../version.js';
 import { registerServe } from './serve.js';
+import { registerJobs } from './jobs.js';
 
 export function buildProgram(): Command {
   const program = new Command('colony')
@@ -10,6 +11,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerServe(program);
+  registerJobs(program);
   // command groups: add one register line per module here
   return program;
 }

@@ -75,7 +75,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  runner.setDaemonUrl(url);
+  runner.setDaemonUrl(url, token);
 
   writeFileSync(paths.daemonInfo, JSON.stringify({ pid: process.pid, url, socket: paths.socket, version: VERSION }), {
     mode: 0o600,

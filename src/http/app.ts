@@ -5,6 +5,7 @@ import { errorHandler } from './errors.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
 import { chatRoutes } from './routes/chat.js';
+import { metricsRoutes } from './routes/metrics.js';
 
 /** The daemon's HTTP API: one route module per domain, auth and error shape shared. */
 export function buildApp(deps: AppDeps): FastifyInstance {
@@ -22,6 +23,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   healthRoutes(app, deps);
   jobRoutes(app, deps);
   chatRoutes(app, deps);
+  metricsRoutes(app, deps);
   // domain routes: add one line per route module here
   return app;
 }

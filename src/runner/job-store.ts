@@ -1,0 +1,191 @@
+import type { Db } from '../lib/sqlite.js';
+import type { DiffStat, JobEvent, JobEventType, JobRecord, JobStatus, Usage } from './types.js';
+
+/** A job row as stored: times are epoch milliseconds, structured fields JSON text. */
+interface JobRow {
+  seq: number;
+  id: string;
+  status: JobStatus;
+  agent: string;
+  model: string | null;
+  prompt: string;
+  timeout_s: number;
+  base_ref: string | null;
+  metadata: string | null;
+  source: string;
+  created_at: number;
+  started_at: number | null;
+  running_at: number | null;
+  finished_at: number | null;
+  exit_code: number | null;
+  result: string | null;
+  usage: string | null;
+  branch: string | null;
+  commits: string | null;
+  diff_stat: string | null;
+  workspace: string | null;
+  error: string | null;
+}
+
+export interface NewJob {
+  id: string;
+  agent: string;
+  model: string | null;
+  prompt: string;
+  timeout_s: number;
+  base_ref: string | null;
+  metadata: Record<string, unknown> | null;
+  source: string;
+  created_at: number;
+}
+
+/** Fields a transition may set; undefined leaves a column unchanged. */
+export interface JobUpdate {
+  status?: JobStatus;
+  started_at?: number;
+  running_at?: number;
+  finished_at?: number;
+  exit_code?: number | null;
+  result?: string | null;
+  usage?: Usage | null;
+  branch?: string | null;
+  commits?: string[] | null;
+  diff_stat?: DiffStat | null;
+  workspace?: string | null;
+  error?: string | null;
+}
+
+const JSON_COLUMNS = new Set(['usage', 'commits', 'diff_stat']);
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+const parse = <T>(s: string | null): T | null => (s === null ? null : (JSON.parse(s) as T));
+
+function toRecord(r: JobRow): JobRecord {
+  return {
+    id: r.id,
+    status: r.status,
+    agent: r.agent,
+    model: r.model,
+    prompt: r.prompt,
+    timeout_s: r.timeout_s,
+    base_ref: r.base_ref,
+    metadata: parse(r.metadata),
+    source: r.source,
+    created_at: iso(r.created_at)!,
+    started_at: iso(r.started_at),
+    running_at: iso(r.running_at),
+    finished_at: iso(r.finished_at),
+    exit_code: r.exit_code,
+    result: r.result,
+    usage: parse(r.usage),
+    branch: r.branch,
+    commits: parse(r.commits),
+    diff_stat: parse(r.diff_stat),
+    error: r.error,
+  };
+}
+
+/** Durable job rows and their event log. All SQL of the runner lives here. */
+export class JobStore {
+  private readonly stmts;
+
+  constructor(private readonly db: Db) {
+    this.stmts = {
+      insert: db.prepare(`INSERT INTO jobs (id, status, agent, model, prompt, timeout_s, base_ref, metadata, source, created_at)
+        VALUES (@id, 'queued', @agent, @model, @prompt, @timeout_s, @base_ref, @metadata, @source, @created_at)`),
+      get: db.prepare('SELECT * FROM jobs WHERE id = ?'),
+      byStatus: db.prepare('SELECT * FROM jobs WHERE status = ? ORDER BY seq'),
+      interrupt: db.prepare(`UPDATE jobs SET status = 'failed', error = 'interrupted', finished_at = ?
+        WHERE status IN ('preparing', 'running')`),
+      expired: db.prepare(`SELECT id FROM jobs WHERE finished_at IS NOT NULL AND finished_at < ?
+        AND status IN ('completed', 'failed', 'timed_out', 'cancelled')`),
+      deleteJob: db.prepare('DELETE FROM jobs WHERE id = ?'),
+      deleteEvents: db.prepare('DELETE FROM job_events WHERE job_id = ?'),
+      appendEvent: db.prepare('INSERT INTO job_events (job_id, type, data, at) VALUES (?, ?, ?, ?)'),
+      eventsSince: db.prepare('SELECT * FROM job_events WHERE job_id = ? AND id > ? ORDER BY id LIMIT ?'),
+    };
+  }
+
+  insert(job: NewJob): void {
+    this.stmts.insert.run({ ...job, metadata: job.metadata ? JSON.stringify(job.metadata) : null });
+  }
+
+  get(id: string): JobRecord | undefined {
+    const row = this.stmts.get.get(id) as JobRow | undefined;
+    return row ? toRecord(row) : undefined;
+  }
+
+  /** Workspace path kept for a job, if any (not part of the public record). */
+  workspaceOf(id: string): string | null {
+    return (this.stmts.get.get(id) as JobRow | undefined)?.workspace ?? null;
+  }
+
+  update(id: string, patch: JobUpdate): void {
+    const cols: string[] = [];
+    const values: unknown[] = [];
+    for (const [k, v] of Object.entries(patch)) {
+      if (v === undefined) continue;
+      cols.push(`${k} = ?`);
+      values.push(JSON_COLUMNS.has(k) && v !== null ? JSON.stringify(v) : v);
+    }
+    if (cols.length === 0) return;
+    // Column names come from the JobUpdate keys above, never from input.
+    this.db.prepare(`UPDATE jobs SET ${cols.join(', ')} WHERE id = ?`).run(...values, id);
+  }
+
+  /** Newest first; `cursor` is the seq of the last job of the previous page. */
+  list(opts: { status?: JobStatus; limit: number; cursor?: number }): { jobs: JobRecord[]; next_cursor: string | null } {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (opts.status) {
+      where.push('status = ?');
+      args.push(opts.status);
+    }
+    if (opts.cursor !== undefined) {
+      where.push('seq < ?');
+      args.push(opts.cursor);
+    }
+    const sql = `SELECT * FROM jobs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY seq DESC LIMIT ?`;
+    const rows = this.db.prepare(sql).all(...args, opts.limit + 1) as JobRow[];
+    const more = rows.length > opts.limit;
+    const page = rows.slice(0, opts.limit);
+    return { jobs: page.map(toRecord), next_cursor: more ? String(page[page.length - 1]!.seq) : null };
+  }
+
+  queuedInOrder(): JobRecord[] {
+    return (this.stmts.byStatus.all('queued') as JobRow[]).map(toRecord);
+  }
+
+  /** Jobs that were preparing or running when the daemon died: they cannot be resumed. */
+  markInterrupted(now: number): number {
+    return this.stmts.interrupt.run(now).changes;
+  }
+
+  /** Delete finished jobs (and their events) that finished before `before`; returns their ids. */
+  evictFinishedBefore(before: number): string[] {
+    const ids = (this.stmts.expired.all(before) as { id: string }[]).map((r) => r.id);
+    if (ids.length === 0) return ids;
+    this.db.transaction(() => {
+      for (const id of ids) {
+        this.stmts.deleteEvents.run(id);
+        this.stmts.deleteJob.run(id);
+      }
+    })();
+    return ids;
+  }
+
+  appendEvent(jobId: string, type: JobEventType, data: Record<string, unknown>, at: number): JobEvent {
+    const r = this.stmts.appendEvent.run(jobId, type, JSON.stringify(data), at);
+    return { id: Number(r.lastInsertRowid), job_id: jobId, type, data, at: new Date(at).toISOString() };
+  }
+
+  eventsSince(jobId: string, afterId: number, limit = 10_000): JobEvent[] {
+    const rows = this.stmts.eventsSince.all(jobId, afterId, limit) as {
+      id: number;
+      job_id: string;
+      type: JobEventType;
+      data: string;
+      at: number;
+    }[];
+    return rows.map((r) => ({ id: r.id, job_id: r.job_id, type: r.type, data: JSON.parse(r.data), at: iso(r.at)! }));
+  }
+}

@@ -1,0 +1,92 @@
+import { QueueFullError } from '../lib/errors.js';
+
+/** Seconds a refused client is told to wait: short, since slots free up as jobs end. */
+const RETRY_AFTER_S = 2;
+
+/**
+ * A counting semaphore in front of one FIFO queue. Items start in arrival order as slots
+ * free up; the queue holds at most `maxQueueDepth` waiting items. Pure in-memory: the
+ * durable copy of the queue is the job store.
+ */
+export class Scheduler {
+  private readonly waiting = new Map<string, () => Promise<void>>();
+  private running = 0;
+  private paused = false;
+
+  constructor(
+    private capacity: number,
+    private readonly maxQueueDepth: number,
+  ) {}
+
+  get active(): number {
+    return this.running;
+  }
+  get queued(): number {
+    return this.waiting.size;
+  }
+  get slots(): number {
+    return this.capacity;
+  }
+  get depth(): number {
+    return this.maxQueueDepth;
+  }
+
+  /** Would one more item be refused right now? */
+  isFull(): boolean {
+    return this.running >= this.capacity && this.waiting.size >= this.maxQueueDepth;
+  }
+
+  /** Throw the 429 error when one more item would be refused. */
+  assertRoom(): void {
+    if (this.isFull()) {
+      throw new QueueFullError(`queue is full (${this.maxQueueDepth} jobs waiting)`, RETRY_AFTER_S);
+    }
+  }
+
+  /**
+   * Queue `run` under `id`; returns how many items wait ahead of it (0 when it starts at
+   * once). `force` skips the depth check: used to re-queue durable jobs after a restart.
+   */
+  enqueue(id: string, run: () => Promise<void>, force = false): number {
+    if (!force) this.assertRoom();
+    const ahead = this.waiting.size;
+    this.waiting.set(id, run);
+    this.pump();
+    return this.waiting.has(id) ? ahead : 0;
+  }
+
+  /** Take a waiting item out of the queue; false if it is not waiting. */
+  remove(id: string): boolean {
+    return this.waiting.delete(id);
+  }
+
+  /** 1-based place of a waiting item, or 0 when it is not waiting. O(queue). */
+  positionOf(id: string): number {
+    let i = 0;
+    for (const k of this.waiting.keys()) {
+      i++;
+      if (k === id) return i;
+    }
+    return 0;
+  }
+
+  /** Stop starting new items (shutdown); waiting ones stay where they are. */
+  pause(): void {
+    this.paused = true;
+  }
+
+  private pump(): void {
+    while (!this.paused && this.running < this.capacity && this.waiting.size > 0) {
+      const [id, run] = this.waiting.entries().next().value as [string, () => Promise<void>];
+      this.waiting.delete(id);
+      this.running++;
+      // The job reports its own failures; the slot is freed whatever happens.
+      void run()
+        .catch(() => undefined)
+        .finally(() => {
+          this.running--;
+          this.pump();
+        });
+    }
+  }
+}

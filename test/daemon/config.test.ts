@@ -1,0 +1,67 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { mkdirSync, writeFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/daemon/config.js';
+import { loadOrCreateToken } from '../../src/daemon/token.js';
+import { tempDir } from '../helpers/repo.js';
+
+let cleanups: (() => void)[] = [];
+afterEach(() => {
+  cleanups.forEach((c) => c());
+  cleanups = [];
+});
+
+function repoWithConfig(cfg?: unknown): string {
+  const t = tempDir();
+  cleanups.push(t.cleanup);
+  if (cfg !== undefined) {
+    mkdirSync(join(t.dir, '.colony'));
+    writeFileSync(join(t.dir, '.colony', 'config.json'), typeof cfg === 'string' ? cfg : JSON.stringify(cfg));
+  }
+  return t.dir;
+}
+
+describe('configuration', () => {
+  it('has the documented defaults', () => {
+    const c = loadConfig(repoWithConfig(), {}, {});
+    expect(c).toMatchObject({
+      host: '127.0.0.1',
+      port: 7420,
+      max_concurrency: 10,
+      max_queue_depth: 100,
+      job_ttl: 3600,
+      max_prompt_bytes: 1024 * 1024,
+      keep_workspace: 'on_failure',
+      default_agent: 'claude',
+    });
+    expect(Object.keys(c.agents)).toEqual(['claude', 'codex', 'gemini', 'aider']);
+  });
+
+  it('takes flags over environment over file over defaults', () => {
+    const repo = repoWithConfig({ port: 1111, max_concurrency: 3, max_queue_depth: 7, job_ttl: 50 });
+    const env = { COLONY_PORT: '2222', COLONY_MAX_CONCURRENCY: '4' };
+    const c = loadConfig(repo, { port: '3333' }, env);
+    expect(c.port).toBe(3333); // flag
+    expect(c.max_concurrency).toBe(4); // env
+    expect(c.max_queue_depth).toBe(7); // file
+    expect(c.job_timeout).toBe(1800); // default
+    expect(loadConfig(repo, { port: undefined }, env).port).toBe(2222);
+  });
+
+  it('names the bad field and refuses broken files', () => {
+    expect(() => loadConfig(repoWithConfig(), { max_concurrency: '0' }, {})).toThrow(/max_concurrency/);
+    expect(() => loadConfig(repoWithConfig('{nope'), {}, {})).toThrow(/not valid JSON/);
+    expect(() => loadConfig(repoWithConfig({ keep_workspace: 'sometimes' }), {}, {})).toThrow(/keep_workspace/);
+    expect(() => loadConfig(repoWithConfig({ default_agent: 'ghost' }), {}, {})).toThrow(/default_agent 'ghost'/);
+  });
+
+  it('generates the token once, mode 0600, and prefers a configured one', () => {
+    const dir = repoWithConfig();
+    const file = join(dir, '.colony', 'token');
+    const t1 = loadOrCreateToken(file);
+    expect(t1.length).toBeGreaterThanOrEqual(16);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(loadOrCreateToken(file)).toBe(t1);
+    expect(loadOrCreateToken(file, 'configured-token-xyz')).toBe('configured-token-xyz');
+  });
+});
