@@ -6,6 +6,7 @@ import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
 import { chatRoutes } from './routes/chat.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { dashboardRoutes } from './routes/dashboard.js';
 
 /** The daemon's HTTP API: one route module per domain, auth and error shape shared. */
 export function buildApp(deps: AppDeps): FastifyInstance {
@@ -24,6 +25,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   jobRoutes(app, deps);
   chatRoutes(app, deps);
   metricsRoutes(app, deps);
+  dashboardRoutes(app);
   // domain routes: add one line per route module here
   return app;
 }

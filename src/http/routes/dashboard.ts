@@ -1,0 +1,39 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+
+/** The web/ folder ships beside dist/ and src/; resolve it from either. */
+function webDir(): string {
+  for (const rel of ['../../../web/', '../../../../web/']) {
+    const url = new URL(rel, import.meta.url);
+    try {
+      readFileSync(new URL('index.html', url));
+      return fileURLToPath(url);
+    } catch {
+      /* next */
+    }
+  }
+  throw new Error('dashboard assets (web/) not found');
+}
+
+const ASSETS: Record<string, string> = {
+  'index.html': 'text/html; charset=utf-8',
+  'app.js': 'text/javascript; charset=utf-8',
+  'style.css': 'text/css; charset=utf-8',
+};
+
+/**
+ * The dashboard shell and its assets. They hold no data (every data call needs the token),
+ * which is why auth lets GET / and /ui/* through. Files are read once at start.
+ */
+export function dashboardRoutes(app: FastifyInstance): void {
+  const dir = webDir();
+  const files = new Map(Object.keys(ASSETS).map((f) => [f, readFileSync(dir + f)]));
+  app.get('/', async (_req, reply) => reply.type(ASSETS['index.html']!).send(files.get('index.html')));
+  app.get('/ui/:file', async (req, reply) => {
+    const { file } = req.params as { file: string };
+    const body = files.get(file);
+    if (!body || file === 'index.html') return reply.code(404).send({ error: { code: 'not_found', message: `no asset ${file}` } });
+    return reply.type(ASSETS[file]!).send(body);
+  });
+}

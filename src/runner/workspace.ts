@@ -1,0 +1,200 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, realpathSync, cpSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join, resolve, sep, dirname } from 'node:path';
+import ignore from 'ignore';
+import type { Logger } from '../lib/log.js';
+import { ColonyError } from '../lib/errors.js';
+import { Mutex } from '../lib/mutex.js';
+import { git } from './git.js';
+import type { FinishResult, PrepareOptions, Workspace } from './workspace-types.js';
+import type { DiffStat } from './types.js';
+
+export interface WorkspaceManagerOptions {
+  baseRepo: string;
+  /** Directory holding one folder per job, on the base's filesystem so objects hardlink. */
+  root: string;
+  logger: Logger;
+  keep?: 'on_failure' | 'always' | 'never';
+}
+
+/** Identity for the runner's own commit when neither repo nor user configures one. */
+const FALLBACK_IDENTITY = { GIT_AUTHOR_NAME: 'Colony', GIT_AUTHOR_EMAIL: 'colony@localhost' };
+
+/** One lock per base repository, shared by every manager in the process. */
+const baseLocks = new Map<string, Mutex>();
+function lockFor(base: string): Mutex {
+  let m = baseLocks.get(base);
+  if (!m) baseLocks.set(base, (m = new Mutex()));
+  return m;
+}
+
+function runCommand(argv: string[], cwd: string, signal?: AbortSignal): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolveP, reject) => {
+    const child = spawn(argv[0]!, argv.slice(1), { cwd, stdio: ['ignore', 'pipe', 'pipe'], signal });
+    let output = '';
+    const keep = (d: Buffer): void => {
+      output = (output + d.toString()).slice(-4000);
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') reject(new ColonyError('setup_failed', `setup command '${argv[0]}' not found on PATH`));
+      else if (err.name === 'AbortError') reject(new ColonyError('cancelled', 'cancelled'));
+      else reject(err);
+    });
+    child.on('close', (code) => resolveP({ code, output }));
+  });
+}
+
+export function parseShortStat(s: string): DiffStat {
+  const n = (re: RegExp): number => Number(re.exec(s)?.[1] ?? 0);
+  return { files: n(/(\d+) files? changed/), insertions: n(/(\d+) insertions?\(\+\)/), deletions: n(/(\d+) deletions?\(-\)/) };
+}
+
+/**
+ * Isolated checkouts for jobs: a local clone of the base repository (objects hardlinked by
+ * `git clone --local`) on branch `colony/<job_id>`. Preparing and cleaning up are serialised
+ * per base; the agent run itself holds no lock.
+ */
+export class WorkspaceManager {
+  private readonly lock: Mutex;
+
+  constructor(private readonly opts: WorkspaceManagerOptions) {
+    this.lock = lockFor(resolve(opts.baseRepo));
+  }
+
+  async prepare(p: PrepareOptions): Promise<Workspace> {
+    const base = this.opts.baseRepo;
+    const dir = join(this.opts.root, p.jobId);
+    const branch = `colony/${p.jobId}`;
+    const baseCommit = await this.lock.run(async () => {
+      const ref = p.baseRef ?? 'HEAD';
+      const resolved = await git(['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`], {
+        cwd: base,
+        okCodes: [1],
+      });
+      if (resolved.code !== 0 || !resolved.stdout.trim()) {
+        throw new ColonyError('bad_ref', `base_ref '${ref}' does not name a commit in ${base}`, 400);
+      }
+      const commit = resolved.stdout.trim();
+      mkdirSync(this.opts.root, { recursive: true });
+      rmSync(dir, { recursive: true, force: true });
+      await git(['clone', '--local', '--no-checkout', '--quiet', base, dir], { cwd: this.opts.root, signal: p.signal });
+      return commit;
+    });
+    try {
+      // Parallel checkout: the working tree is most of the cost on large repositories.
+      await git(['-c', 'checkout.workers=0', 'checkout', '--quiet', '-b', branch, baseCommit], { cwd: dir, signal: p.signal });
+      this.copyIncluded(dir);
+      if (existsSync(join(base, '.git-crypt'))) await this.unlockGitCrypt(dir);
+      if (p.setup) await this.runSetup(p.setup, dir, p.signal);
+    } catch (err) {
+      await rm(dir, { recursive: true, force: true });
+      throw err;
+    }
+    return { dir, branch, baseCommit };
+  }
+
+  /** Copy files named by `.colonyinclude` (gitignore syntax) from the base into the workspace. */
+  private copyIncluded(dir: string): void {
+    const base = this.opts.baseRepo;
+    const listFile = join(base, '.colonyinclude');
+    if (!existsSync(listFile)) return;
+    const patterns = ignore().add(readFileSync(listFile, 'utf8'));
+    const root = realpathSync(base);
+    for (const rel of walkUntracked(root)) {
+      if (!patterns.ignores(rel)) continue;
+      const src = join(root, rel);
+      // Nothing outside the base may be copied: resolve links and refuse escapes.
+      let real: string;
+      try {
+        real = realpathSync(src);
+      } catch {
+        continue;
+      }
+      if (real !== root && !real.startsWith(root + sep)) continue;
+      const dest = join(dir, rel);
+      mkdirSync(dirname(dest), { recursive: true });
+      cpSync(real, dest, { recursive: true, dereference: false, errorOnExist: false, force: true });
+    }
+  }
+
+  private async unlockGitCrypt(dir: string): Promise<void> {
+    const key = join(this.opts.baseRepo, '.git', 'git-crypt', 'keys', 'default');
+    try {
+      const r = await runCommand(['git-crypt', 'unlock', key], dir);
+      if (r.code !== 0) throw new ColonyError('git_crypt_failed', `git-crypt unlock failed: ${r.output.trim()}`);
+    } catch (err) {
+      if (err instanceof ColonyError && err.message.includes('not found on PATH')) {
+        throw new ColonyError(
+          'git_crypt_missing',
+          'the repository uses git-crypt (.git-crypt/ present) but git-crypt is not found on PATH; install git-crypt to run jobs here',
+        );
+      }
+      throw err;
+    }
+  }
+
+  private async runSetup(setup: string[] | string, dir: string, signal?: AbortSignal): Promise<void> {
+    // A string is the operator's own config, run by a shell on purpose; never built from input.
+    const argv = typeof setup === 'string' ? ['sh', '-c', setup] : setup;
+    const r = await runCommand(argv, dir, signal);
+    if (r.code !== 0) {
+      throw new ColonyError('setup_failed', `setup command ${JSON.stringify(setup)} exited with ${r.code}: ${r.output.trim().slice(-1000)}`);
+    }
+  }
+
+  /**
+   * Commit whatever the agent left, fetch the branch back into the base as
+   * `colony/<job_id>`, and report the commits and diff stat since the start.
+   */
+  async finish(ws: Workspace, jobId: string): Promise<FinishResult> {
+    const status = await git(['status', '--porcelain', '--untracked-files=all'], { cwd: ws.dir });
+    if (status.stdout.trim()) {
+      await git(['add', '-A'], { cwd: ws.dir });
+      const hasIdentity = (await git(['config', 'user.email'], { cwd: ws.dir, okCodes: [1] })).code === 0;
+      await git(['commit', '--quiet', '--no-verify', '-m', `colony: job ${jobId}`], {
+        cwd: ws.dir,
+        env: hasIdentity ? {} : { ...FALLBACK_IDENTITY, GIT_COMMITTER_NAME: 'Colony', GIT_COMMITTER_EMAIL: 'colony@localhost' },
+      });
+    }
+    const head = (await git(['symbolic-ref', '--quiet', '--short', 'HEAD'], { cwd: ws.dir, okCodes: [1] })).stdout.trim();
+    // The agent may have switched branches; what it ends on is its work.
+    const source = head || 'HEAD';
+    await this.lock.run(() =>
+      git(['fetch', '--quiet', '--no-tags', ws.dir, `+${source}:refs/heads/${ws.branch}`], { cwd: this.opts.baseRepo }),
+    );
+    const revs = await git(['rev-list', '--reverse', `${ws.baseCommit}..HEAD`], { cwd: ws.dir });
+    const stat = await git(['diff', '--shortstat', ws.baseCommit, 'HEAD'], { cwd: ws.dir });
+    return {
+      branch: ws.branch,
+      commits: revs.stdout.split('\n').filter(Boolean),
+      diff_stat: parseShortStat(stat.stdout),
+    };
+  }
+
+  /** Delete the workspace unless the keep policy says otherwise. */
+  async remove(ws: Workspace, outcome: 'success' | 'failure'): Promise<void> {
+    const keep = this.opts.keep ?? 'on_failure';
+    if (keep === 'always' || (keep === 'on_failure' && outcome === 'failure')) return;
+    await this.lock.run(() => rm(ws.dir, { recursive: true, force: true }));
+  }
+}
+
+/**
+ * Untracked paths of the base (ignored ones included), wholly untracked directories
+ * collapsed to one entry, so a large node_modules costs one line. Synchronous via git.
+ */
+function walkUntracked(root: string): string[] {
+  const out = execFileSync('git', ['ls-files', '-z', '--others', '--directory'], {
+    cwd: root,
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+    env: { ...process.env, GIT_TERMINAL_PROMPT: '0' },
+  });
+  return out
+    .split('\0')
+    .filter(Boolean)
+    .filter((rel) => !rel.startsWith('.colony/') && !rel.startsWith('.git/'));
+}
