@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AppDeps } from './deps.js';
 import { installAuth } from './auth.js';
 import { errorHandler } from './errors.js';
@@ -12,7 +12,8 @@ import { dashboardRoutes } from './routes/dashboard.js';
 export function buildApp(deps: AppDeps): FastifyInstance {
   const app = Fastify({
     loggerInstance: deps.logger.child({ component: 'http' }) as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // Per-request logs would drown the job logs; errors are still logged.
+    logController: new LogController({ disableRequestLogging: true }),
     // Prompts may be up to max_prompt_bytes; leave room for the JSON around them.
     bodyLimit: deps.config.max_prompt_bytes + 64 * 1024,
   });

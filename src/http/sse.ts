@@ -12,7 +12,7 @@ export interface SseStream {
 /** Keep-alive comment interval: proxies drop idle streams after about a minute. */
 const KEEPALIVE_MS = 15_000;
 
-export function openSse(req: FastifyRequest, reply: FastifyReply, extraHeaders: Record<string, string> = {}): SseStream {
+export function openSse(_req: FastifyRequest, reply: FastifyReply, extraHeaders: Record<string, string> = {}): SseStream {
   reply.hijack();
   const res = reply.raw;
   res.writeHead(200, {
@@ -35,7 +35,7 @@ export function openSse(req: FastifyRequest, reply: FastifyReply, extraHeaders: 
     clearInterval(keepalive);
     for (const fn of closers) fn();
   };
-  req.raw.on('close', markClosed);
+  // The response's close, not the request's: a request 'close' only means its body was read.
   res.on('close', markClosed);
   return {
     send(e) {
