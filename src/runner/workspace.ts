@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, realpathSync, cpSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, realpathSync, cpSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join, resolve, sep, dirname } from 'node:path';
 import ignore from 'ignore';
@@ -101,22 +101,34 @@ export class WorkspaceManager {
     const base = this.opts.baseRepo;
     const listFile = join(base, '.colonyinclude');
     if (!existsSync(listFile)) return;
-    const patterns = ignore().add(readFileSync(listFile, 'utf8'));
+    const text = readFileSync(listFile, 'utf8');
+    const patterns = ignore().add(text);
+    const prefixes = pathPrefixes(text);
     const root = realpathSync(base);
-    for (const rel of walkUntracked(root)) {
-      if (!patterns.ignores(rel)) continue;
+    const copy = (rel: string): void => {
       const src = join(root, rel);
       // Nothing outside the base may be copied: resolve links and refuse escapes.
       let real: string;
       try {
         real = realpathSync(src);
       } catch {
-        continue;
+        return;
       }
-      if (real !== root && !real.startsWith(root + sep)) continue;
+      if (real !== root && !real.startsWith(root + sep)) return;
       const dest = join(dir, rel);
       mkdirSync(dirname(dest), { recursive: true });
       cpSync(real, dest, { recursive: true, dereference: false, errorOnExist: false, force: true });
+    };
+    for (const rel of listUntracked(root)) {
+      if (patterns.ignores(rel)) {
+        copy(rel);
+      } else if (rel.endsWith('/') && prefixes.some((p) => p.startsWith(rel))) {
+        // A wholly untracked directory that a path pattern reaches into: look inside it.
+        for (const inner of readdirSync(join(root, rel), { recursive: true }) as string[]) {
+          const innerRel = rel + inner.split(sep).join('/');
+          if (patterns.ignores(innerRel)) copy(innerRel);
+        }
+      }
     }
   }
 
@@ -184,9 +196,9 @@ export class WorkspaceManager {
 
 /**
  * Untracked paths of the base (ignored ones included), wholly untracked directories
- * collapsed to one entry, so a large node_modules costs one line. Synchronous via git.
+ * collapsed to one `dir/` entry, so a large node_modules costs one line.
  */
-function walkUntracked(root: string): string[] {
+function listUntracked(root: string): string[] {
   const out = execFileSync('git', ['ls-files', '-z', '--others', '--directory'], {
     cwd: root,
     encoding: 'utf8',
@@ -197,4 +209,22 @@ function walkUntracked(root: string): string[] {
     .split('\0')
     .filter(Boolean)
     .filter((rel) => !rel.startsWith('.colony/') && !rel.startsWith('.git/'));
+}
+
+/**
+ * Literal directory prefixes of path patterns (`config/local.json` → `config/`), used to
+ * decide which collapsed untracked directories are worth looking into. Patterns without a
+ * slash match at the top of such directories only through the directory entry itself.
+ */
+function pathPrefixes(patternText: string): string[] {
+  const out: string[] = [];
+  for (const raw of patternText.split('\n')) {
+    const line = raw.trim().replace(/^\//, '');
+    if (!line || line.startsWith('#') || line.startsWith('!')) continue;
+    const slash = line.slice(0, -1).lastIndexOf('/');
+    if (slash < 0) continue;
+    const literal = line.slice(0, slash + 1).split(/[*?[]/)[0]!;
+    if (literal) out.push(literal);
+  }
+  return out;
 }

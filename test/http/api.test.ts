@@ -41,7 +41,7 @@ describe('HTTP API', () => {
     ] as const) {
       const none = await fetch(d.url + path, { method });
       expect(none.status).toBe(401);
-      expect((await none.json()).error.code).toBe('unauthorized');
+      expect(((await none.json()) as any).error.code).toBe('unauthorized');
       const wrong = await api(d.url, method, path, undefined, 'wrong-token');
       expect(wrong.status).toBe(401);
     }
@@ -62,7 +62,7 @@ describe('HTTP API', () => {
       body: '{not json',
     });
     expect(notJson.status).toBe(400);
-    expect((await notJson.json()).error).toBeDefined();
+    expect(((await notJson.json()) as any).error).toBeDefined();
     expect((await api(d.url, 'GET', '/jobs/job_nope')).status).toBe(404);
     expect((await api(d.url, 'POST', '/jobs/job_nope/cancel')).status).toBe(404);
     expect((await api(d.url, 'GET', '/jobs?status=bogus')).status).toBe(400);

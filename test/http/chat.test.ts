@@ -58,7 +58,7 @@ describe('OpenAI-compatible chat completions (official openai client)', () => {
     expect(chunks[chunks.length - 1]!.usage?.total_tokens).toBe(21);
 
     // Both went through the job queue, with haiku routed to claude as its model.
-    const jobs = (await (await fetch(`${d.url}/jobs?limit=10`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } })).json()).jobs;
+    const jobs = ((await (await fetch(`${d.url}/jobs?limit=10`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } })).json()) as any).jobs;
     const chatJobs = jobs.filter((j: any) => j.source === 'chat');
     expect(chatJobs).toHaveLength(2);
     expect(chatJobs.map((j: any) => j.model)).toEqual(expect.arrayContaining([null, 'haiku']));
@@ -85,7 +85,7 @@ describe('OpenAI-compatible chat completions (official openai client)', () => {
       });
     // Earlier jobs free their slots once their workspaces are cleaned up.
     for (;;) {
-      if ((await (await fetch(`${d.url}/health`)).json()).active === 0) break;
+      if (((await (await fetch(`${d.url}/health`)).json()) as any).active === 0) break;
       await new Promise((r) => setTimeout(r, 50));
     }
     const held = [hold(1), hold(2)];
@@ -100,7 +100,7 @@ describe('OpenAI-compatible chat completions (official openai client)', () => {
     });
     expect(res.status).toBe(429);
     expect(res.headers.get('retry-after')).toBeTruthy();
-    expect((await res.json()).error).toMatchObject({ type: 'rate_limit_exceeded', code: 'queue_full' });
+    expect(((await res.json()) as any).error).toMatchObject({ type: 'rate_limit_exceeded', code: 'queue_full' });
     writeFileSync(`${dir}/go`, '');
     await Promise.all(held);
   });

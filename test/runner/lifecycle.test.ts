@@ -59,8 +59,8 @@ describe('runner lifecycle (real daemon, real git, fake claude)', () => {
     expect(jobs.map((j) => j.branch)).toEqual([`colony/${ids[0]}`, `colony/${ids[1]}`]);
     expect(jobs[0].result).toContain('done: job 1');
     expect(jobs[0].usage).toMatchObject({ input_tokens: 11, output_tokens: 7, total_cost_usd: 0.0012 });
-    // Successful workspaces are removed.
-    expect(existsSync(e1.cwd)).toBe(false);
+    // Successful workspaces are removed (just after the final status is recorded).
+    await waitUntil(() => !existsSync(e1.cwd) && !existsSync(e2.cwd), 10_000, 'workspaces to be removed');
   });
 
   it('with capacity 1 keeps the second job queued until the first ends, then 429s past the depth', async () => {
