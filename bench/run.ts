@@ -3,6 +3,7 @@ import { ratio, type BenchResult, type BenchScenario } from './lib.js';
 /** Scenario modules, each `export default async function(): Promise<BenchResult[]>`. */
 const SCENARIOS: Record<string, () => Promise<{ default: BenchScenario }>> = {
   runner: () => import('./runner.js'),
+  workspace: () => import('./workspace.js'),
   // scenarios: add one line per bench module here
 };
 

@@ -1,3 +1,4 @@
+import type { Statement } from 'better-sqlite3';
 import type { Db } from '../lib/sqlite.js';
 import type { DiffStat, JobEvent, JobEventType, JobRecord, JobStatus, Usage } from './types.js';
 
@@ -87,6 +88,8 @@ function toRecord(r: JobRow): JobRecord {
 /** Durable job rows and their event log. All SQL of the runner lives here. */
 export class JobStore {
   private readonly stmts;
+  /** Update statements by column set: transitions repeat the same few shapes. */
+  private readonly updateStmts = new Map<string, Statement>();
 
   constructor(private readonly db: Db) {
     this.stmts = {
@@ -128,8 +131,11 @@ export class JobStore {
       values.push(JSON_COLUMNS.has(k) && v !== null ? JSON.stringify(v) : v);
     }
     if (cols.length === 0) return;
+    const sql = `UPDATE jobs SET ${cols.join(', ')} WHERE id = ?`;
+    let stmt = this.updateStmts.get(sql);
     // Column names come from the JobUpdate keys above, never from input.
-    this.db.prepare(`UPDATE jobs SET ${cols.join(', ')} WHERE id = ?`).run(...values, id);
+    if (!stmt) this.updateStmts.set(sql, (stmt = this.db.prepare(sql)));
+    stmt.run(...values, id);
   }
 
   /** Newest first; `cursor` is the seq of the last job of the previous page. */

@@ -283,6 +283,12 @@ export class Runner {
     this.transition(id, patch.status, { ...patch, finished_at: this.opts.clock.now() });
   }
 
+  /** Per-job scratch outside the workspace (agent config files that must not be committed). */
+  private makeJobDir(dir: string): string {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    return dir;
+  }
+
   /** One job from preparing to its final status. Never throws: failures become the job's status. */
   private async execute(id: string): Promise<void> {
     const { config, clock, logger } = this.opts;
@@ -309,14 +315,13 @@ export class Runner {
         this.finishJob(id, { status: 'cancelled', error: 'cancelled while preparing' });
         return;
       }
-      mkdirSync(jobDir, { recursive: true, mode: 0o700 });
       const agentConfig = config.agents[job.agent];
       if (!agentConfig) throw new ColonyError('unknown_agent', `agent '${job.agent}' is no longer configured`);
       const adapter = adapterFor(agentConfig.type);
       const invocation = adapter.invocation(agentConfig, {
         prompt: job.prompt,
         model: job.model,
-        mcpConfigPath: this.opts.extras?.mcpConfig?.(jobDir),
+        mcpConfigPath: this.opts.extras?.mcpConfig ? this.opts.extras.mcpConfig(this.makeJobDir(jobDir)) : undefined,
       });
       const parser = adapter.createParser();
       let result: string | null = null;
@@ -400,7 +405,7 @@ export class Runner {
       this.finishJob(id, cancelled ? { status: 'cancelled', error: 'cancelled' } : { status: 'failed', error: message });
     } finally {
       this.controllers.delete(id);
-      rmSync(jobDir, { recursive: true, force: true });
+      if (this.opts.extras?.mcpConfig) rmSync(jobDir, { recursive: true, force: true });
       if (ws) {
         await this.workspaces.remove(ws, outcome).catch((err: Error) => log.warn({ err: err.message }, 'workspace cleanup failed'));
         if (outcome === 'success' || config.keep_workspace === 'never') this.store.update(id, { workspace: null });
