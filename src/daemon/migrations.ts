@@ -1,5 +1,6 @@
 import type { Migration } from '../lib/sqlite.js';
 import { runnerMigrations } from '../runner/migrations.js';
+import { coordMigrations } from '../coord/migrations.js';
 
 /**
  * Every migration of the colony database, in one global numbered sequence. Each domain owns
@@ -7,5 +8,6 @@ import { runnerMigrations } from '../runner/migrations.js';
  */
 export const colonyMigrations: Migration[] = [
   ...runnerMigrations,
+  ...coordMigrations,
   // domain migrations: add spread lines here
 ];
