@@ -3,6 +3,8 @@ import { isColonyError } from '../lib/errors.js';
 import { VERSION } from '../version.js';
 import { registerServe } from './serve.js';
 import { registerJobs } from './jobs.js';
+import { registerCoord, registerTask } from './coord.js';
+import { registerMcp } from './mcp.js';
 
 export function buildProgram(): Command {
   const program = new Command('colony')
@@ -12,6 +14,9 @@ export function buildProgram(): Command {
     .exitOverride();
   registerServe(program);
   registerJobs(program);
+  registerCoord(program);
+  registerTask(program);
+  registerMcp(program);
   // command groups: add one register line per module here
   return program;
 }

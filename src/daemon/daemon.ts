@@ -1,5 +1,7 @@
 import { writeFileSync, rmSync, mkdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { sha256Hex } from '../lib/ids.js';
 import type { FastifyInstance } from 'fastify';
 import type { ColonyConfig } from './config.js';
 import { colonyPaths, type ColonyPaths } from './paths.js';
@@ -13,6 +15,11 @@ import { buildApp } from '../http/app.js';
 import { Runner } from '../runner/runner.js';
 import { buildToolMap } from '../mcp/registry.js';
 import type { ToolDef } from '../mcp/tool.js';
+import { coordTools } from '../mcp/tools/coord.js';
+import { startSocketServer, type SocketServer } from '../mcp/socket-server.js';
+import { writeAgentMcpConfig } from '../mcp/agent-config.js';
+import { CoordService } from '../coord/service.js';
+import { installPreCommitHook } from '../coord/hook.js';
 
 export interface DaemonOptions {
   config: ColonyConfig;
@@ -28,7 +35,9 @@ export interface Daemon {
   url: string;
   token: string;
   runner: Runner;
+  coord: CoordService;
   tools: ReadonlyMap<string, ToolDef>;
+  socket: SocketServer;
   app: FastifyInstance;
   logger: Logger;
   close(): Promise<void>;
@@ -39,6 +48,15 @@ function ensureColonyDir(paths: ColonyPaths): void {
   mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
   const ignore = join(paths.dir, '.gitignore');
   if (!existsSync(ignore)) writeFileSync(ignore, '*\n');
+}
+
+/**
+ * Unix socket paths are limited to about 104 bytes; a deeply nested repository gets its
+ * socket in the temp directory instead (named by the repository, recorded in daemon.json).
+ */
+function socketPath(paths: ColonyPaths): string {
+  if (Buffer.byteLength(paths.socket) < 100) return paths.socket;
+  return join(tmpdir(), `colony-${sha256Hex(paths.dir).slice(0, 16)}.sock`);
 }
 
 /**
@@ -55,11 +73,23 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const db = openDatabase(paths.db, { migrations: colonyMigrations });
 
   let shuttingDown = false;
-  const runner = new Runner({ db, config, clock, logger: logger.child({ component: 'runner' }), paths });
+  const coord = new CoordService({ db, clock });
+  // Every job's agent gets Colony's MCP tools and the reservation-aware pre-commit hook.
+  const runner = new Runner({
+    db,
+    config,
+    clock,
+    logger: logger.child({ component: 'runner' }),
+    paths,
+    extras: {
+      mcpConfig: (jobDir) => writeAgentMcpConfig(jobDir, { repo: config.repo }),
+      onWorkspace: async (ws) => {
+        await installPreCommitHook(ws.dir);
+      },
+    },
+  });
 
-  const toolDefs: ToolDef[] = [
-    // domain tools: add spread lines here
-  ];
+  const toolDefs: ToolDef[] = [...coordTools(coord)];
   const tools = buildToolMap(toolDefs);
 
   const app = buildApp({
@@ -68,6 +98,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     version: VERSION,
     logger,
     runner,
+    coord,
     tools,
     isShuttingDown: () => shuttingDown,
   });
@@ -76,8 +107,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   runner.setDaemonUrl(url, token);
+  const socket = await startSocketServer({ path: socketPath(paths), tools, logger: logger.child({ component: 'mcp' }) });
 
-  writeFileSync(paths.daemonInfo, JSON.stringify({ pid: process.pid, url, socket: paths.socket, version: VERSION }), {
+  writeFileSync(paths.daemonInfo, JSON.stringify({ pid: process.pid, url, socket: socket.path, version: VERSION }), {
     mode: 0o600,
   });
   runner.start();
@@ -89,6 +121,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       shuttingDown = true;
       // Stop taking work first, then let running jobs finish within the grace period.
       await runner.shutdown(config.shutdown_grace * 1000);
+      await socket.close();
       await app.close();
       rmSync(paths.daemonInfo, { force: true });
       db.close();
@@ -97,5 +130,5 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     return closing;
   };
 
-  return { config, paths, db, url, token, runner, tools, app, logger, close };
+  return { config, paths, db, url, token, runner, coord, tools, socket, app, logger, close };
 }

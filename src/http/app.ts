@@ -7,6 +7,9 @@ import { jobRoutes } from './routes/jobs.js';
 import { chatRoutes } from './routes/chat.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { dashboardRoutes } from './routes/dashboard.js';
+import { toolRoutes } from './routes/tools.js';
+import { coordRoutes } from './routes/coord.js';
+import { mcpRoutes } from './routes/mcp.js';
 
 /** The daemon's HTTP API: one route module per domain, auth and error shape shared. */
 export function buildApp(deps: AppDeps): FastifyInstance {
@@ -27,6 +30,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   chatRoutes(app, deps);
   metricsRoutes(app, deps);
   dashboardRoutes(app);
+  coordRoutes(app, deps);
+  toolRoutes(app, deps);
+  mcpRoutes(app, deps);
   // domain routes: add one line per route module here
   return app;
 }

@@ -2,6 +2,7 @@ import type { Logger } from '../lib/log.js';
 import type { ColonyConfig } from '../daemon/config.js';
 import type { Runner } from '../runner/runner.js';
 import type { ToolDef } from '../mcp/tool.js';
+import type { CoordService } from '../coord/service.js';
 
 /** What the HTTP adapter needs from the daemon; domain objects, no transport. */
 export interface AppDeps {
@@ -10,6 +11,7 @@ export interface AppDeps {
   version: string;
   logger: Logger;
   runner: Runner;
+  coord: CoordService;
   /** Every MCP tool, by name; the JSON routes and /mcp call these. */
   tools: ReadonlyMap<string, ToolDef>;
   isShuttingDown: () => boolean;

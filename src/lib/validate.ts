@@ -9,7 +9,7 @@ export function describeZodError(err: ZodError): string {
 }
 
 /** Parse input with a zod schema, throwing InvalidInputError that names the fields. */
-export function parseInput<T>(schema: ZodType<T>, input: unknown): T {
+export function parseInput<T>(schema: ZodType<T, any, any>, input: unknown): T {
   const r = schema.safeParse(input);
   if (!r.success) {
     throw new InvalidInputError(describeZodError(r.error), {

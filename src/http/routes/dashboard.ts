@@ -1,20 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../../lib/package-root.js';
 import type { FastifyInstance } from 'fastify';
-
-/** The web/ folder ships beside dist/ and src/; resolve it from either. */
-function webDir(): string {
-  for (const rel of ['../../../web/', '../../../../web/']) {
-    const url = new URL(rel, import.meta.url);
-    try {
-      readFileSync(new URL('index.html', url));
-      return fileURLToPath(url);
-    } catch {
-      /* next */
-    }
-  }
-  throw new Error('dashboard assets (web/) not found');
-}
 
 const ASSETS: Record<string, string> = {
   'index.html': 'text/html; charset=utf-8',
@@ -27,8 +14,7 @@ const ASSETS: Record<string, string> = {
  * which is why auth lets GET / and /ui/* through. Files are read once at start.
  */
 export function dashboardRoutes(app: FastifyInstance): void {
-  const dir = webDir();
-  const files = new Map(Object.keys(ASSETS).map((f) => [f, readFileSync(dir + f)]));
+  const files = new Map(Object.keys(ASSETS).map((f) => [f, readFileSync(join(PACKAGE_ROOT, 'web', f))]));
   app.get('/', async (_req, reply) => reply.type(ASSETS['index.html']!).send(files.get('index.html')));
   app.get('/ui/:file', async (req, reply) => {
     const { file } = req.params as { file: string };

@@ -1,0 +1,193 @@
+import { execFileSync } from 'node:child_process';
+import { userInfo } from 'node:os';
+import type { Command } from 'commander';
+import { InvalidInputError } from '../lib/errors.js';
+import { openDatabase } from '../lib/sqlite.js';
+import { systemClock } from '../lib/clock.js';
+import { colonyMigrations } from '../daemon/migrations.js';
+import { colonyPaths } from '../daemon/paths.js';
+import { CoordService, type Holder } from '../coord/service.js';
+import { installPreCommitHook } from '../coord/hook.js';
+import { connectDaemon } from './client.js';
+import { printResult, table } from './output.js';
+import { resolveRepoRoot } from './repo.js';
+
+/** The caller's run: --run, else COLONY_RUN_ID (set in every Colony job), else the user. */
+function runOf(o: { run?: string }): string {
+  return o.run ?? process.env.COLONY_RUN_ID ?? `cli-${userInfo().username}`;
+}
+
+function num(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n)) throw new InvalidInputError(`${name} must be a number, got '${v}'`);
+    return n;
+  };
+}
+
+const holders = (hs: Holder[]): string =>
+  hs.length === 0 ? 'no holders' : table([['RESERVATION', 'RUN', 'EXPIRES', 'SYMBOLS'], ...hs.map((h) => [h.reservation_id, h.run_id, h.expires_at, h.symbols.join(' ')])]);
+
+/** Shared flags of every coordination command. */
+function common(cmd: Command): Command {
+  return cmd.option('--repo <dir>', 'repository whose daemon to use').option('--json', 'print JSON');
+}
+
+export function registerCoord(program: Command): void {
+  const coord = program.command('coord').description('reserve code, declare intents, heartbeat, and inspect who holds what');
+
+  common(coord.command('reserve').description('reserve files, symbols (path::Name) or globs').argument('<symbols...>'))
+    .option('--run <id>', 'run id (default: COLONY_RUN_ID)')
+    .option('--ttl <s>', 'seconds until expiry (default 600)', num('--ttl'))
+    .option('--shared', 'shared reservation (only exclusive ones conflict with it)')
+    .action(async (symbols: string[], o) => {
+      const r = await connectDaemon(o.repo).request('POST', '/coord/reserve', {
+        run_id: runOf(o),
+        symbols,
+        ttl_seconds: o.ttl,
+        mode: o.shared ? 'shared' : undefined,
+      });
+      printResult(o.json, r, (v) => (v.granted ? `granted ${v.reservation_id} until ${v.expires_at}` : `refused: held by\n${holders(v.conflicts)}`));
+      if (!r.granted) process.exitCode = 2;
+    });
+  common(coord.command('release').description('release one of your reservations').argument('<reservation_id>'))
+    .option('--run <id>', 'run id (default: COLONY_RUN_ID)')
+    .action(async (id: string, o) => {
+      const r = await connectDaemon(o.repo).request('POST', '/coord/release', { run_id: runOf(o), reservation_id: id });
+      printResult(o.json, r, (v) => (v.released ? `released ${id}` : `${id} was already released`));
+    });
+  common(coord.command('heartbeat').description('extend every reservation and claim of your run'))
+    .option('--run <id>', 'run id (default: COLONY_RUN_ID)')
+    .option('--ttl <s>', 'seconds from now (default 600)', num('--ttl'))
+    .action(async (o) => {
+      const r = await connectDaemon(o.repo).request('POST', '/coord/heartbeat', { run_id: runOf(o), ttl_seconds: o.ttl });
+      printResult(o.json, r, (v) => `extended to ${v.extended_expires_at} (${v.reservations} reservations, ${v.claims} claims)`);
+    });
+  common(coord.command('intent').description('declare an operation on a target inside a reservation').argument('<reservation_id>').argument('<operation>', 'create|modify|delete|rename').argument('<target>'))
+    .option('--run <id>', 'run id (default: COLONY_RUN_ID)')
+    .action(async (reservation_id: string, operation: string, target: string, o) => {
+      const r = await connectDaemon(o.repo).request('POST', '/coord/intent', { run_id: runOf(o), reservation_id, operation, target });
+      printResult(o.json, r, (v) => `intent ${v.intent_id}`);
+    });
+  common(coord.command('status').description('active reservations'))
+    .option('--run <id>', 'only this run')
+    .action(async (o) => {
+      const r = await connectDaemon(o.repo).request('GET', `/coord/status${o.run ? `?run_id=${encodeURIComponent(o.run)}` : ''}`);
+      printResult(o.json, r, (v) => holders(v.reservations));
+    });
+  common(coord.command('check').description('who holds any of these files or symbols').argument('<symbols...>')).action(async (symbols: string[], o) => {
+    const r = await connectDaemon(o.repo).request('POST', '/coord/check', { symbols });
+    printResult(o.json, r, (v) => holders(v.holders));
+  });
+  common(coord.command('gc').description('remove expired and released records past a grace period'))
+    .option('--dry-run', 'count what would be removed')
+    .option('--grace <s>', 'seconds a dead record is kept (default 0)', num('--grace'), 0)
+    .action(async (o) => {
+      // In-process on the store file (WAL lets it run beside the daemon), with progress.
+      const repo = resolveRepoRoot(o.repo);
+      const db = openDatabase(colonyPaths(repo).db, { migrations: colonyMigrations });
+      try {
+        const service = new CoordService({ db, clock: systemClock });
+        const tty = process.stderr.isTTY;
+        const r = service.gc({
+          dryRun: !!o.dryRun,
+          graceSeconds: o.grace,
+          onProgress: (done, total) => {
+            if (total >= 1000) process.stderr.write(`${tty ? '\r' : ''}gc: ${done}/${total} reservations${tty && done < total ? '' : '\n'}`);
+          },
+        });
+        printResult(o.json, r, (v) =>
+          `${o.dryRun ? 'would remove' : 'removed'}: ${Object.entries(v).map(([k, n]) => `${n} ${k.replace('_removed', '')}`).join(', ')}`,
+        );
+      } finally {
+        db.close();
+      }
+    });
+  const hook = coord.command('hook').description('git pre-commit hook that refuses commits touching code reserved by another run');
+  common(hook.command('install').description('install the hook into this repository')).action(async (o) => {
+    const r = await installPreCommitHook(resolveRepoRoot(o.repo));
+    printResult(o.json, r, (v) => (v.installed ? `installed ${v.path}` : `not installed: ${v.reason} (${v.path})`));
+    if (!r.installed) process.exitCode = 1;
+  });
+  coord
+    .command('hook-check', { hidden: true })
+    .description('used by the pre-commit hook')
+    .action(async () => {
+      const staged = execFileSync('git', ['diff', '--cached', '--name-only', '-z'], { encoding: 'utf8' })
+        .split('\0')
+        .filter((p) => p && !/[*?[\]{}!]/.test(p));
+      if (staged.length === 0) return;
+      let client;
+      try {
+        client = connectDaemon();
+      } catch (err) {
+        process.stderr.write(`colony: reservations not checked (${(err as Error).message})\n`);
+        return;
+      }
+      const run = process.env.COLONY_RUN_ID;
+      const blocked: Holder[] = [];
+      for (let i = 0; i < staged.length; i += 500) {
+        const r = await client.request<{ holders: Holder[] }>('POST', '/coord/check', { symbols: staged.slice(i, i + 500) });
+        blocked.push(...r.holders.filter((h) => h.run_id !== run));
+      }
+      if (blocked.length) {
+        process.stderr.write(`colony: commit refused: staged files are reserved by other runs\n${holders(blocked)}\n`);
+        process.exitCode = 1;
+      }
+    });
+}
+
+export function registerTask(program: Command): void {
+  const task = program.command('task').description('split work into tasks with dependencies and claim them atomically');
+  common(task.command('add').description('create a task').argument('<description>'))
+    .option('--run <id>', 'run id (default: COLONY_RUN_ID)')
+    .option('--priority <n>', 'higher runs first (default 0)', num('--priority'))
+    .option('--after <task_ids...>', 'tasks that must complete first')
+    .action(async (description: string, o) => {
+      const r = await connectDaemon(o.repo).request('POST', '/tasks/create', { run_id: runOf(o), description, priority: o.priority, depends_on: o.after });
+      printResult(o.json, r, (v) => `created ${v.task_id}`);
+    });
+  common(task.command('claim').description('claim a task').argument('<task_id>'))
+    .option('--run <id>', 'run id (default: COLONY_RUN_ID)')
+    .option('--ttl <s>', 'seconds (default 600)', num('--ttl'))
+    .action(async (task_id: string, o) => {
+      const r = await connectDaemon(o.repo).request('POST', '/tasks/claim', { run_id: runOf(o), task_id, ttl_seconds: o.ttl });
+      printResult(o.json, r, (v) => (v.claimed ? `claimed until ${v.expires_at}` : `not claimed: ${v.holder ? `held by ${v.holder.run_id}` : v.reason}`));
+      if (!r.claimed) process.exitCode = 2;
+    });
+  common(task.command('done').description('complete a task').argument('<task_id>'))
+    .option('--run <id>', 'run id (default: COLONY_RUN_ID)')
+    .action(async (task_id: string, o) => {
+      const r = await connectDaemon(o.repo).request('POST', '/tasks/complete', { run_id: runOf(o), task_id });
+      printResult(o.json, r, (v) => (v.completed ? `completed ${task_id}` : `${task_id} was already complete`));
+    });
+  common(task.command('abandon').description('give up your claim on a task').argument('<task_id>'))
+    .option('--run <id>', 'run id (default: COLONY_RUN_ID)')
+    .action(async (task_id: string, o) => {
+      const r = await connectDaemon(o.repo).request('POST', '/tasks/abandon', { run_id: runOf(o), task_id });
+      printResult(o.json, r, (v) => (v.abandoned ? `abandoned ${task_id}` : `no live claim of yours on ${task_id}`));
+    });
+  common(task.command('ready').description('tasks ready to claim'))
+    .option('--limit <n>', 'how many', num('--limit'))
+    .action(async (o) => {
+      const r = await connectDaemon(o.repo).request('GET', `/tasks/ready${o.limit ? `?limit=${o.limit}` : ''}`);
+      printResult(o.json, r, (v) =>
+        v.tasks.length ? table([['TASK', 'PRIORITY', 'DESCRIPTION'], ...v.tasks.map((t: any) => [t.task_id, String(t.priority), t.description])]) : 'no ready tasks',
+      );
+    });
+  common(task.command('ls').description('every task with its state')).action(async (o) => {
+    const r = await connectDaemon(o.repo).request('GET', '/tasks');
+    printResult(o.json, r, (v) =>
+      v.tasks.length
+        ? table([
+            ['TASK', 'STATE', 'PRIORITY', 'DESCRIPTION'],
+            ...v.tasks.map((t: any) => [t.task_id, t.completed_at ? 'done' : t.claimed_by ? `claimed by ${t.claimed_by}` : 'open', String(t.priority), t.description]),
+          ])
+        : 'no tasks',
+    );
+  });
+  common(task.command('dep').description('make a task wait for others').argument('<task_id>').argument('<depends_on...>')).action(async (task_id: string, depends_on: string[], o) => {
+    const r = await connectDaemon(o.repo).request('POST', '/tasks/depend', { task_id, depends_on });
+    printResult(o.json, r, (v) => `${v.task_id} waits for ${v.depends_on.join(', ')}`);
+  });
+}

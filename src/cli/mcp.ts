@@ -1,0 +1,18 @@
+import { mkdirSync } from 'node:fs';
+import type { Command } from 'commander';
+import { colonyPaths } from '../daemon/paths.js';
+import { runStdioBridge } from '../mcp/stdio-bridge.js';
+import { resolveRepoRoot } from './repo.js';
+
+export function registerMcp(program: Command): void {
+  program
+    .command('mcp')
+    .description('MCP server on stdio, bridged to the repository’s daemon (starts one if none runs)')
+    .option('--repo <dir>', 'repository whose daemon to use (default: the git repository of the current directory)')
+    .addHelpText('after', '\nFor Claude Code: claude mcp add colony -- npx colony mcp')
+    .action(async (o: { repo?: string }) => {
+      const repo = resolveRepoRoot(o.repo);
+      mkdirSync(colonyPaths(repo).dir, { recursive: true });
+      await runStdioBridge(repo);
+    });
+}

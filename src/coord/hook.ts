@@ -1,0 +1,34 @@
+import { execFile } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { promisify } from 'node:util';
+import { COLONY_BIN } from '../lib/package-root.js';
+
+const execFileP = promisify(execFile);
+const MARKER = '# colony pre-commit hook';
+
+/** The hook: hand the staged paths to `colony coord hook-check`, which refuses reserved ones. */
+function hookScript(): string {
+  return `#!/bin/sh
+${MARKER}: refuses commits that touch files reserved by another run.
+exec ${JSON.stringify(process.execPath)} ${JSON.stringify(COLONY_BIN)} coord hook-check
+`;
+}
+
+/**
+ * Install the pre-commit hook into a repository (honouring core.hooksPath). An existing
+ * hook that is not Colony's is left alone and reported.
+ */
+export async function installPreCommitHook(repoDir: string): Promise<{ path: string; installed: boolean; reason?: string }> {
+  const { stdout } = await execFileP('git', ['rev-parse', '--git-path', 'hooks'], { cwd: repoDir });
+  const rel = stdout.trim();
+  const hooksDir = isAbsolute(rel) ? rel : join(repoDir, rel);
+  mkdirSync(hooksDir, { recursive: true });
+  const path = join(hooksDir, 'pre-commit');
+  if (existsSync(path) && !readFileSync(path, 'utf8').includes(MARKER)) {
+    return { path, installed: false, reason: 'a pre-commit hook that is not Colony’s already exists' };
+  }
+  writeFileSync(path, hookScript());
+  chmodSync(path, 0o755);
+  return { path, installed: true };
+}
