@@ -59,10 +59,10 @@ export async function waitUntil<T>(fn: () => T | Promise<T>, timeoutMs = 20_000,
 }
 
 /** Wait for a job to reach a final status. */
-export async function waitJob(url: string, id: string, timeoutMs = 20_000): Promise<any> {
+export async function waitJob(url: string, id: string, timeoutMs = 20_000, token = TEST_TOKEN): Promise<any> {
   return waitUntil(
     async () => {
-      const r = await api(url, 'GET', `/jobs/${id}`);
+      const r = await api(url, 'GET', `/jobs/${id}`, undefined, token);
       return ['completed', 'failed', 'timed_out', 'cancelled'].includes(r.body.status) ? r.body : undefined;
     },
     timeoutMs,
