@@ -4,6 +4,7 @@ import { ratio, type BenchResult, type BenchScenario } from './lib.js';
 const SCENARIOS: Record<string, () => Promise<{ default: BenchScenario }>> = {
   runner: () => import('./runner.js'),
   workspace: () => import('./workspace.js'),
+  coord: () => import('./coord.js'),
   // scenarios: add one line per bench module here
 };
 

@@ -31,6 +31,8 @@ export const coordMigrations: Migration[] = [
         symbols TEXT NOT NULL,
         created_at INTEGER NOT NULL,
         expires_at INTEGER NOT NULL,
+        -- The run's latest heartbeat, copied here when it arrives so reads need no join.
+        hb_until INTEGER NOT NULL DEFAULT 0,
         released_at INTEGER,
         origin TEXT NOT NULL
       );
@@ -112,6 +114,7 @@ export const coordMigrations: Migration[] = [
         claimer_run_id TEXT NOT NULL,
         claimed_at INTEGER NOT NULL,
         expires_at INTEGER NOT NULL,
+        hb_until INTEGER NOT NULL DEFAULT 0,
         -- An abandoned claim ends at once: heartbeats no longer extend it.
         ended INTEGER NOT NULL DEFAULT 0
       );

@@ -185,6 +185,8 @@ export class CoordService {
     if (prev) this.store.deleteRecord(prev.record_id);
     this.store.insertRecord(record);
     this.store.run('upsertHeartbeat', { run_id: record.run_id, origin: record.origin, record_id: record.record_id, extended_expires_at: until });
+    this.store.run('extendReservations', { run_id: record.run_id, until });
+    this.store.run('extendClaims', { run_id: record.run_id, until });
     return true;
   }
 
@@ -254,7 +256,15 @@ export class CoordService {
     const rows = input.run_id
       ? this.store.all<ReservationRow>('liveReservationsOfRun', { run_id: input.run_id, now })
       : this.store.all<ReservationRow>('liveReservations', { now });
-    return { reservations: rows.map((r) => ({ ...holderOf(r), mode: r.mode })) };
+    return {
+      reservations: rows.map((r) => ({
+        reservation_id: r.reservation_id,
+        run_id: r.run_id,
+        symbols: JSON.parse(r.symbols) as string[],
+        expires_at: iso(r.effective_expires_at),
+        mode: r.mode,
+      })),
+    };
   }
 
   // ---- tasks and claims -------------------------------------------------------------

@@ -45,12 +45,12 @@ export interface ClaimRow {
   effective_expires_at: number;
 }
 
-/** The run's latest heartbeat, over every origin. */
+/** The run's latest heartbeat over every origin, for rows written after it. */
 const HB = (run: string): string => `COALESCE((SELECT MAX(extended_expires_at) FROM coord_heartbeats h WHERE h.run_id = ${run}), 0)`;
-const EFFECTIVE = `MAX(r.expires_at, ${HB('r.run_id')})`;
+const EFFECTIVE = `MAX(r.expires_at, r.hb_until)`;
 const RES_COLS = `r.*, ${EFFECTIVE} AS effective_expires_at`;
 const LIVE = `r.released_at IS NULL AND ${EFFECTIVE} > @now`;
-const CLAIM_EFFECTIVE = `CASE WHEN c.ended = 1 THEN c.expires_at ELSE MAX(c.expires_at, ${HB('c.claimer_run_id')}) END`;
+const CLAIM_EFFECTIVE = `CASE WHEN c.ended = 1 THEN c.expires_at ELSE MAX(c.expires_at, c.hb_until) END`;
 
 /** Every SQL statement of the coordination layer. */
 export class CoordStore {
@@ -64,8 +64,8 @@ export class CoordStore {
       deleteRecord: p('DELETE FROM coord_records WHERE record_id = ?'),
       hasRecord: p('SELECT 1 FROM coord_records WHERE record_id = ?'),
 
-      insertReservation: p(`INSERT INTO coord_reservations (reservation_id, record_id, run_id, mode, symbols, created_at, expires_at, released_at, origin)
-        VALUES (@reservation_id, @record_id, @run_id, @mode, @symbols, @created_at, @expires_at, NULL, @origin)`),
+      insertReservation: p(`INSERT INTO coord_reservations (reservation_id, record_id, run_id, mode, symbols, created_at, expires_at, hb_until, released_at, origin)
+        VALUES (@reservation_id, @record_id, @run_id, @mode, @symbols, @created_at, @expires_at, ${HB('@run_id')}, NULL, @origin)`),
       insertSymbol: p('INSERT INTO coord_symbols (reservation_id, path, name, glob, prefix) VALUES (?, ?, ?, ?, ?)'),
       getReservation: p(`SELECT ${RES_COLS} FROM coord_reservations r WHERE r.reservation_id = ?`),
       holdersOfPath: p(`SELECT ${RES_COLS}, s.path, s.name, s.glob, s.prefix FROM coord_symbols s
@@ -75,7 +75,10 @@ export class CoordStore {
       holdersUnder: p(`SELECT ${RES_COLS}, s.path, s.name, s.glob, s.prefix FROM coord_symbols s
         JOIN coord_reservations r ON r.reservation_id = s.reservation_id
         WHERE s.path >= @prefix AND s.path < @upper AND ${LIVE}`),
-      liveReservations: p(`SELECT ${RES_COLS} FROM coord_reservations r WHERE ${LIVE} ORDER BY r.created_at`),
+      // Only the columns status shows, in insertion order (an ORDER BY would sort wide rows).
+      liveReservations: p(`SELECT reservation_id, run_id, mode, symbols, eff AS effective_expires_at FROM (
+          SELECT r.reservation_id, r.run_id, r.mode, r.symbols, ${EFFECTIVE} AS eff FROM coord_reservations r WHERE r.released_at IS NULL)
+        WHERE eff > @now`),
       liveReservationsOfRun: p(`SELECT ${RES_COLS} FROM coord_reservations r WHERE r.run_id = @run_id AND ${LIVE} ORDER BY r.created_at`),
       markReleased: p('UPDATE coord_reservations SET released_at = ? WHERE reservation_id = ? AND released_at IS NULL'),
       insertRelease: p(`INSERT OR IGNORE INTO coord_releases (release_id, record_id, reservation_id, run_id, released_at)
@@ -104,10 +107,12 @@ export class CoordStore {
         ORDER BY t.priority DESC, t.created_at, t.task_id LIMIT @limit`),
       listTasks: p('SELECT * FROM coord_tasks ORDER BY created_at, task_id LIMIT ?'),
       getClaim: p(`SELECT c.*, ${CLAIM_EFFECTIVE} AS effective_expires_at FROM coord_claims c WHERE c.task_id = ?`),
-      upsertClaim: p(`INSERT INTO coord_claims (task_id, record_id, claimer_run_id, claimed_at, expires_at, ended)
-        VALUES (@task_id, @record_id, @claimer_run_id, @claimed_at, @expires_at, @ended)
+      upsertClaim: p(`INSERT INTO coord_claims (task_id, record_id, claimer_run_id, claimed_at, expires_at, hb_until, ended)
+        VALUES (@task_id, @record_id, @claimer_run_id, @claimed_at, @expires_at, ${HB('@claimer_run_id')}, @ended)
         ON CONFLICT (task_id) DO UPDATE SET record_id = excluded.record_id, claimer_run_id = excluded.claimer_run_id,
-          claimed_at = excluded.claimed_at, expires_at = excluded.expires_at, ended = excluded.ended`),
+          claimed_at = excluded.claimed_at, expires_at = excluded.expires_at, hb_until = excluded.hb_until, ended = excluded.ended`),
+      extendReservations: p('UPDATE coord_reservations SET hb_until = @until WHERE run_id = @run_id AND hb_until < @until'),
+      extendClaims: p('UPDATE coord_claims SET hb_until = @until WHERE claimer_run_id = @run_id AND hb_until < @until'),
       liveClaimsOfRun: p(`SELECT COUNT(*) AS n FROM coord_claims c WHERE c.claimer_run_id = @run_id AND ${CLAIM_EFFECTIVE} > @now`),
 
       // gc: everything dead for longer than the grace period.

@@ -7,7 +7,7 @@ import type { ColonyConfig } from './config.js';
 import { colonyPaths, type ColonyPaths } from './paths.js';
 import { loadOrCreateToken } from './token.js';
 import { colonyMigrations } from './migrations.js';
-import { openDatabase, type Db } from '../lib/sqlite.js';
+import { checkpointOnTimer, openDatabase, type Db } from '../lib/sqlite.js';
 import { createLogger, type Logger } from '../lib/log.js';
 import { systemClock, type Clock } from '../lib/clock.js';
 import { VERSION } from '../version.js';
@@ -71,6 +71,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   ensureColonyDir(paths);
   const token = loadOrCreateToken(paths.token, config.token);
   const db = openDatabase(paths.db, { migrations: colonyMigrations });
+  const stopCheckpoints = checkpointOnTimer(db);
 
   let shuttingDown = false;
   const coord = new CoordService({ db, clock });
@@ -124,6 +125,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       await socket.close();
       await app.close();
       rmSync(paths.daemonInfo, { force: true });
+      stopCheckpoints();
       db.close();
       logger.info('colony daemon stopped');
     })();
