@@ -11,6 +11,7 @@ import { installPreCommitHook } from '../coord/hook.js';
 import { connectDaemon } from './client.js';
 import { printResult, table } from './output.js';
 import { resolveRepoRoot } from './repo.js';
+import { registerSyncCommands } from './sync.js';
 
 /** The caller's run: --run, else COLONY_RUN_ID (set in every Colony job), else the user. */
 function runOf(o: { run?: string }): string {
@@ -35,6 +36,7 @@ function common(cmd: Command): Command {
 
 export function registerCoord(program: Command): void {
   const coord = program.command('coord').description('reserve code, declare intents, heartbeat, and inspect who holds what');
+  registerSyncCommands(coord);
 
   common(coord.command('reserve').description('reserve files, symbols (path::Name) or globs').argument('<symbols...>'))
     .option('--run <id>', 'run id (default: COLONY_RUN_ID)')

@@ -5,6 +5,8 @@ import { registerServe } from './serve.js';
 import { registerJobs } from './jobs.js';
 import { registerCoord, registerTask } from './coord.js';
 import { registerMcp } from './mcp.js';
+import { registerHub } from './hub.js';
+import { registerIdentity } from './identity.js';
 
 export function buildProgram(): Command {
   const program = new Command('colony')
@@ -17,6 +19,8 @@ export function buildProgram(): Command {
   registerCoord(program);
   registerTask(program);
   registerMcp(program);
+  registerHub(program);
+  registerIdentity(program);
   // command groups: add one register line per module here
   return program;
 }

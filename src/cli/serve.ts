@@ -14,6 +14,9 @@ interface ServeFlags {
   maxQueueDepth?: string;
   jobTimeout?: string;
   jobTtl?: string;
+  hub?: string;
+  repoId?: string;
+  syncEvery?: string;
   json?: boolean;
 }
 
@@ -52,6 +55,9 @@ export function registerServe(program: Command): void {
     .option('--max-queue-depth <n>', 'jobs waiting before 429 (default 100)')
     .option('--job-timeout <s>', 'seconds a job may run, from running (default 1800)')
     .option('--job-ttl <s>', 'seconds a finished job is kept (default 3600)')
+    .option('--hub <url>', 'hub to keep coordination records in sync with')
+    .option('--repo-id <owner/slug>', "this repository's id on the hub")
+    .option('--sync-every <s>', 'seconds between syncs with the hub (default 0: off; 10 when --hub is given)')
     .option('--json', 'print the listening address as JSON once ready')
     .addHelpText(
       'after',
@@ -66,6 +72,9 @@ export function registerServe(program: Command): void {
         max_queue_depth: flags.maxQueueDepth,
         job_timeout: flags.jobTimeout,
         job_ttl: flags.jobTtl,
+        hub_url: flags.hub,
+        repo_id: flags.repoId,
+        sync_every: flags.syncEvery ?? (flags.hub ? '10' : undefined),
       });
       assertNotRunning(repo);
       const daemon = await startDaemon({ config });

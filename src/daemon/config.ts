@@ -53,6 +53,10 @@ export const configSchema = z
     kill_grace_ms: positiveInt.default(5000),
     /** Seconds running jobs get to finish on SIGINT/SIGTERM before they are cancelled. */
     shutdown_grace: z.coerce.number().min(0).default(10),
+    /** Hub to sync coordination records with, this colony's repository id there, and how often (s; 0 = never). */
+    hub_url: z.string().url().optional(),
+    repo_id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}\/[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'must look like owner/slug').optional(),
+    sync_every: z.coerce.number().min(0).default(0),
     log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .passthrough();
@@ -73,6 +77,9 @@ const ENV_KEYS: Record<string, string> = {
   COLONY_KEEP_WORKSPACE: 'keep_workspace',
   COLONY_DEFAULT_AGENT: 'default_agent',
   COLONY_LOG_LEVEL: 'log_level',
+  COLONY_HUB_URL: 'hub_url',
+  COLONY_REPO_ID: 'repo_id',
+  COLONY_SYNC_EVERY: 'sync_every',
 };
 
 export function readConfigFile(repo: string): Record<string, unknown> {

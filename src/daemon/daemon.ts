@@ -20,6 +20,7 @@ import { startSocketServer, type SocketServer } from '../mcp/socket-server.js';
 import { writeAgentMcpConfig } from '../mcp/agent-config.js';
 import { CoordService } from '../coord/service.js';
 import { installPreCommitHook } from '../coord/hook.js';
+import { startSyncLoop } from '../coord/sync/index.js';
 
 export interface DaemonOptions {
   config: ColonyConfig;
@@ -114,12 +115,17 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     mode: 0o600,
   });
   runner.start();
+  const stopSync =
+    config.hub_url && config.repo_id && config.sync_every > 0
+      ? startSyncLoop(coord, { hubUrl: config.hub_url, repoId: config.repo_id, identityFile: paths.identityKey }, config.sync_every, logger.child({ component: 'sync' }))
+      : () => undefined;
   logger.info({ url, repo: config.repo }, 'colony daemon listening');
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
       shuttingDown = true;
+      stopSync();
       // Stop taking work first, then let running jobs finish within the grace period.
       await runner.shutdown(config.shutdown_grace * 1000);
       await socket.close();

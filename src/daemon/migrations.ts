@@ -1,6 +1,7 @@
 import type { Migration } from '../lib/sqlite.js';
 import { runnerMigrations } from '../runner/migrations.js';
 import { coordMigrations } from '../coord/migrations.js';
+import { syncMigrations } from '../coord/sync/migrations.js';
 
 /**
  * Every migration of the colony database, in one global numbered sequence. Each domain owns
@@ -9,5 +10,6 @@ import { coordMigrations } from '../coord/migrations.js';
 export const colonyMigrations: Migration[] = [
   ...runnerMigrations,
   ...coordMigrations,
+  ...syncMigrations,
   // domain migrations: add spread lines here
 ];

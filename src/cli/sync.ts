@@ -1,0 +1,78 @@
+import type { Command } from 'commander';
+import { openDatabase } from '../lib/sqlite.js';
+import { systemClock } from '../lib/clock.js';
+import { colonyMigrations } from '../daemon/migrations.js';
+import { colonyPaths } from '../daemon/paths.js';
+import { readConfigFile } from '../daemon/config.js';
+import { CoordService } from '../coord/service.js';
+import { pull, push, syncClient } from '../coord/sync/index.js';
+import { printResult } from './output.js';
+import { resolveRepoRoot } from './repo.js';
+
+interface SyncFlags {
+  hub?: string;
+  repoId?: string;
+  repo?: string;
+  json?: boolean;
+}
+
+/** Progress on stderr, only where a person is watching. */
+function progress(label: string): (done: number, total?: number) => void {
+  return (done, total) => {
+    if (!process.stderr.isTTY) return;
+    process.stderr.write(`\r${label}: ${done}${total !== undefined ? `/${total}` : ''}   `);
+  };
+}
+
+/** Runs against the store file directly (WAL lets it run beside a daemon). */
+async function withCoord<T>(o: SyncFlags, fn: (coord: CoordService, target: { hubUrl: string; repoId: string; identityFile: string }) => Promise<T>): Promise<T> {
+  const repo = resolveRepoRoot(o.repo);
+  const file = readConfigFile(repo);
+  const paths = colonyPaths(repo);
+  const db = openDatabase(paths.db, { migrations: colonyMigrations });
+  try {
+    const target = {
+      hubUrl: o.hub ?? process.env.COLONY_HUB_URL ?? (file.hub_url as string | undefined) ?? '',
+      repoId: o.repoId ?? process.env.COLONY_REPO_ID ?? (file.repo_id as string | undefined) ?? '',
+      identityFile: paths.identityKey,
+    };
+    return await fn(new CoordService({ db, clock: systemClock }), target);
+  } finally {
+    if (process.stderr.isTTY) process.stderr.write('\n');
+    db.close();
+  }
+}
+
+function flags(cmd: Command): Command {
+  return cmd
+    .option('--hub <url>', 'hub URL (default: hub_url in .colony/config.json)')
+    .option('--repo-id <owner/slug>', 'repository id on the hub (default: repo_id in .colony/config.json)')
+    .option('--repo <dir>', 'repository')
+    .option('--json', 'print JSON');
+}
+
+/** `colony coord push|pull|sync`. */
+export function registerSyncCommands(coord: Command): void {
+  flags(coord.command('push').description('send local records the hub does not have yet, in batches')).action((o: SyncFlags) =>
+    withCoord(o, async (c, t) => {
+      const { client, origin } = syncClient(t);
+      const r = await push(c, client, { origin, onProgress: progress('push') });
+      printResult(!!o.json, r, (v) => `pushed ${v.inserted} new records (${v.skipped} already on the hub) in ${v.batches} batches`);
+    }),
+  );
+  flags(coord.command('pull').description('fetch records other colonies pushed, from the saved cursor')).action((o: SyncFlags) =>
+    withCoord(o, async (c, t) => {
+      const { client, origin } = syncClient(t);
+      const r = await pull(c, client, { hub: t.hubUrl, repoId: t.repoId, ownOrigin: origin, onProgress: progress('pull') });
+      printResult(!!o.json, r, (v) => `received ${v.received} records; cursor ${v.cursor}`);
+    }),
+  );
+  flags(coord.command('sync').description('push, then pull')).action((o: SyncFlags) =>
+    withCoord(o, async (c, t) => {
+      const { client, origin } = syncClient(t);
+      const pushed = await push(c, client, { origin, onProgress: progress('push') });
+      const pulled = await pull(c, client, { hub: t.hubUrl, repoId: t.repoId, ownOrigin: origin, onProgress: progress('pull') });
+      printResult(!!o.json, { push: pushed, pull: pulled }, (v) => `pushed ${v.push.inserted}, received ${v.pull.received}`);
+    }),
+  );
+}

@@ -1,0 +1,81 @@
+import type { CoordService } from '../service.js';
+import type { WireRecord } from '../wire.js';
+import type { HubClient } from './hub-client.js';
+
+/** Records per push request; the hub refuses more. */
+export const MAX_PUSH_BATCH = 500;
+
+export interface PushResult {
+  inserted: number;
+  skipped: number;
+  batches: number;
+}
+
+export interface PullResult {
+  received: number;
+  cursor: string;
+}
+
+/**
+ * Push local records the hub has not confirmed yet, in batches. A batch is marked pushed
+ * only after the hub answers, so a crash or a network failure means a harmless re-push
+ * (the hub skips what it has).
+ */
+export async function push(
+  coord: CoordService,
+  client: HubClient,
+  opts: { origin: string; onProgress?: (done: number, total: number) => void },
+): Promise<PushResult> {
+  const db = coord.store.db;
+  const pending = db
+    .prepare(`SELECT record_id, kind, run_id, payload, created_at, expires_at FROM coord_records WHERE origin = 'local' AND pushed = 0 ORDER BY created_at, record_id`)
+    .all() as { record_id: string; kind: WireRecord['kind']; run_id: string; payload: string; created_at: number; expires_at: number | null }[];
+  const mark = db.prepare('UPDATE coord_records SET pushed = 1 WHERE record_id = ?');
+  const result: PushResult = { inserted: 0, skipped: 0, batches: 0 };
+  for (let i = 0; i < pending.length; i += MAX_PUSH_BATCH) {
+    const rows = pending.slice(i, i + MAX_PUSH_BATCH);
+    const records: WireRecord[] = rows.map((r) => ({ ...r, payload: JSON.parse(r.payload), origin: opts.origin }));
+    const r = await client.push(records);
+    db.transaction(() => {
+      for (const row of rows) mark.run(row.record_id);
+    })();
+    result.inserted += r.inserted;
+    result.skipped += r.skipped;
+    result.batches++;
+    opts.onProgress?.(Math.min(i + MAX_PUSH_BATCH, pending.length), pending.length);
+  }
+  return result;
+}
+
+/**
+ * Pull from the saved cursor until the hub says there is no more. Each page's records and
+ * the cursor after it are stored in one transaction: a crash neither loses nor doubles.
+ */
+export async function pull(
+  coord: CoordService,
+  client: HubClient,
+  opts: { hub: string; repoId: string; ownOrigin?: string; onProgress?: (received: number) => void },
+): Promise<PullResult> {
+  const db = coord.store.db;
+  const getCursor = db.prepare('SELECT cursor FROM coord_sync_state WHERE hub = ? AND repo_id = ?');
+  const saveCursor = db.prepare(
+    `INSERT INTO coord_sync_state (hub, repo_id, cursor, updated_at) VALUES (?, ?, ?, ?)
+     ON CONFLICT (hub, repo_id) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at`,
+  );
+  let cursor = (getCursor.get(opts.hub, opts.repoId) as { cursor: string } | undefined)?.cursor ?? '0';
+  let received = 0;
+  for (;;) {
+    const page = await client.pull(cursor);
+    // Our own records come back from the hub under our origin: we already have them.
+    const foreign = page.records.filter((r) => r.origin !== opts.ownOrigin && r.origin !== 'local');
+    db.transaction(() => {
+      if (foreign.length) coord.writeRemoteRecords(foreign);
+      saveCursor.run(opts.hub, opts.repoId, page.cursor, Date.now());
+    })();
+    received += page.records.length;
+    cursor = page.cursor;
+    opts.onProgress?.(received);
+    if (!page.more) break;
+  }
+  return { received, cursor };
+}

@@ -1,0 +1,174 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { decode, encode } from '@msgpack/msgpack';
+import { z } from 'zod';
+import type { Logger } from '../lib/log.js';
+import { describeZodError } from '../lib/validate.js';
+import { RECORD_KINDS, type WireRecord } from '../coord/wire.js';
+import type { HubStore } from './store.js';
+import { MAX_SKEW_S, parseAuthorization, verifySignature } from './signature.js';
+import { publicKeyFromRaw } from './identity.js';
+
+export const MAX_PUSH_BATCH = 500;
+export const MAX_PULL_LIMIT = 1000;
+const MSGPACK = 'application/msgpack';
+
+const recordSchema = z
+  .object({
+    kind: z.enum(RECORD_KINDS),
+    record_id: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 hex digits'),
+    run_id: z.string().min(1).max(200),
+    payload: z.record(z.unknown()),
+    created_at: z.number().int().nonnegative(),
+    expires_at: z.number().int().nonnegative().nullable(),
+    origin: z.string().min(1).max(200),
+  })
+  .strict();
+const pushSchema = z.object({ records: z.array(recordSchema) }).strict();
+const repoParams = z.object({
+  owner: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'not a valid owner'),
+  slug: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'not a valid slug'),
+});
+const pullQuery = z.object({
+  since: z.string().regex(/^\d{1,19}$/, 'must be a whole number').default('0'),
+  kinds: z
+    .string()
+    .optional()
+    .transform((s) => (s ? s.split(',').filter(Boolean) : undefined))
+    .pipe(z.array(z.enum(RECORD_KINDS)).optional()),
+  limit: z.coerce.number().int().min(1).max(MAX_PULL_LIMIT).default(MAX_PULL_LIMIT),
+});
+
+export interface HubOptions {
+  store: HubStore;
+  logger: Logger;
+  allowUnsigned?: boolean;
+  /** Seconds since the epoch; injectable for signature-skew tests. */
+  now?: () => number;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The hub: per repository an append-only, deduplicated record log that colonies push to
+ * and pull from, every request signed by a registered ed25519 key.
+ */
+export function buildHub(opts: HubOptions): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: opts.logger.child({ component: 'hub' }) as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 64 * 1024 * 1024,
+  });
+  const now = opts.now ?? (() => Math.floor(Date.now() / 1000));
+  const seen = new Map<string, number>();
+  const metrics = { pushed: 0, skipped: 0, pulled: 0, unauthorized: 0 };
+
+  // Keep bodies raw: the signature covers the exact bytes.
+  app.addContentTypeParser(['application/json', MSGPACK], { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  app.setErrorHandler((err: any, req, reply) => {
+    if (err instanceof HttpError) return reply.code(err.status).send({ error: { code: err.code, message: err.message } });
+    if (err.statusCode && err.statusCode < 500) return reply.code(err.statusCode).send({ error: { code: 'bad_request', message: err.message } });
+    req.log.error({ err }, 'hub error');
+    return reply.code(500).send({ error: { code: 'internal', message: 'internal error' } });
+  });
+
+  /** Check the Colony-Sig header; returns the signer's key id (or undefined when unsigned is allowed). */
+  async function authenticate(req: FastifyRequest, repo: string): Promise<string | undefined> {
+    const header = req.headers.authorization;
+    if (!header && opts.allowUnsigned) return undefined;
+    const fail = (reason: string): never => {
+      metrics.unauthorized++;
+      throw new HttpError(401, 'unauthorized', reason);
+    };
+    const sig = parseAuthorization(header);
+    if (!sig) return fail(header ? 'malformed Colony-Sig authorization header' : 'missing Colony-Sig authorization header');
+    const key = await opts.store.keyFor(sig.keyId);
+    if (!key || key.repo !== repo) return fail(`unknown key ${sig.keyId} for ${repo}`);
+    const t = now();
+    if (Math.abs(t - sig.ts) > MAX_SKEW_S) return fail(`timestamp ${sig.ts} is more than ${MAX_SKEW_S} s from the hub's clock (${t})`);
+    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    if (!verifySignature(publicKeyFromRaw(key.public_key), sig, req.method, req.url, body)) return fail('bad signature');
+    if (seen.has(sig.sig)) return fail('signature already used (replay)');
+    seen.set(sig.sig, sig.ts);
+    if (seen.size > 10_000) for (const [s, ts] of seen) if (t - ts > MAX_SKEW_S) seen.delete(s);
+    return key.key_id;
+  }
+
+  function repoOf(req: FastifyRequest): string {
+    const r = repoParams.safeParse(req.params);
+    if (!r.success) throw new HttpError(400, 'invalid_input', describeZodError(r.error));
+    return `${r.data.owner}/${r.data.slug}`;
+  }
+
+  function send(req: FastifyRequest, reply: FastifyReply, value: unknown, jsonText?: string): FastifyReply {
+    if ((req.headers.accept ?? '').includes(MSGPACK)) return reply.type(MSGPACK).send(Buffer.from(encode(value)));
+    return reply.type('application/json').send(jsonText ?? JSON.stringify(value));
+  }
+
+  app.post('/v1/repos/:owner/:slug/records', async (req, reply) => {
+    const repo = repoOf(req);
+    const signer = await authenticate(req, repo);
+    const raw = Buffer.isBuffer(req.body) ? req.body : undefined;
+    if (!raw || raw.length === 0) throw new HttpError(400, 'invalid_input', 'empty body: send {records: [...]}');
+    let parsed: unknown;
+    try {
+      parsed = (req.headers['content-type'] ?? '').startsWith(MSGPACK) ? decode(raw) : JSON.parse(raw.toString('utf8'));
+    } catch {
+      throw new HttpError(400, 'invalid_input', `body is not valid ${(req.headers['content-type'] ?? '').startsWith(MSGPACK) ? 'MessagePack' : 'JSON'}`);
+    }
+    const count = Array.isArray((parsed as { records?: unknown })?.records) ? (parsed as { records: unknown[] }).records.length : 0;
+    if (count > MAX_PUSH_BATCH) throw new HttpError(413, 'payload_too_large', `at most ${MAX_PUSH_BATCH} records per push (got ${count})`);
+    const body = pushSchema.safeParse(parsed);
+    if (!body.success) throw new HttpError(400, 'invalid_input', describeZodError(body.error));
+    if (!signer && !(await opts.store.repoKnown(repo)) && !opts.allowUnsigned) throw new HttpError(404, 'unknown_repo', `unknown repository ${repo}`);
+    // A signed push speaks for its key: the hub stamps the origin, so no colony can pose as another.
+    const records: WireRecord[] = signer ? body.data.records.map((r) => ({ ...r, origin: signer })) : body.data.records;
+    const result = await opts.store.insert(repo, records);
+    metrics.pushed += result.inserted;
+    metrics.skipped += result.skipped;
+    return send(req, reply, result);
+  });
+
+  app.get('/v1/repos/:owner/:slug/records', async (req, reply) => {
+    const repo = repoOf(req);
+    await authenticate(req, repo);
+    const q = pullQuery.safeParse(req.query);
+    if (!q.success) throw new HttpError(400, 'invalid_input', describeZodError(q.error));
+    if (!(await opts.store.repoKnown(repo))) throw new HttpError(404, 'unknown_repo', `unknown repository ${repo}`);
+    const r = await opts.store.read(repo, BigInt(q.data.since), q.data.kinds, q.data.limit);
+    metrics.pulled += r.bodies.length;
+    if ((req.headers.accept ?? '').includes(MSGPACK)) {
+      return send(req, reply, { records: r.bodies.map((b) => JSON.parse(b)), cursor: r.cursor, more: r.more });
+    }
+    // Stored JSON is spliced as is: no parse and re-encode per record.
+    return send(req, reply, null, `{"records":[${r.bodies.join(',')}],"cursor":${JSON.stringify(r.cursor)},"more":${r.more}}`);
+  });
+
+  app.get('/health', async () => ({ status: 'ok', backend: opts.store.kind, signed: !opts.allowUnsigned }));
+  app.get('/metrics', async (_req, reply) =>
+    reply
+      .type('text/plain; version=0.0.4')
+      .send(
+        [
+          '# TYPE colony_hub_records_inserted_total counter',
+          `colony_hub_records_inserted_total ${metrics.pushed}`,
+          '# TYPE colony_hub_records_skipped_total counter',
+          `colony_hub_records_skipped_total ${metrics.skipped}`,
+          '# TYPE colony_hub_records_pulled_total counter',
+          `colony_hub_records_pulled_total ${metrics.pulled}`,
+          '# TYPE colony_hub_unauthorized_total counter',
+          `colony_hub_unauthorized_total ${metrics.unauthorized}`,
+        ].join('\n') + '\n',
+      ),
+  );
+  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: { code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` } }));
+  return app;
+}

@@ -1,0 +1,57 @@
+import type { RecordKind, WireRecord } from '../coord/wire.js';
+
+export interface HubKey {
+  key_id: string;
+  repo: string;
+  public_key: string;
+  name: string | null;
+  created_at: string;
+}
+
+export interface InsertResult {
+  inserted: number;
+  skipped: number;
+  /** The repository's latest sequence number after the insert. */
+  cursor: string;
+}
+
+export interface ReadResult {
+  /** Records as stored JSON text, in sequence order: responses splice them without re-encoding. */
+  bodies: string[];
+  cursor: string;
+  more: boolean;
+}
+
+/**
+ * A hub's storage: per repository an append-only log of records with strictly increasing
+ * sequence numbers, deduplicated by record_id, plus the keys allowed to write to it.
+ * Sequence numbers are assigned in commit order, so a reader paging by cursor never
+ * skips a record that commits later with a smaller number.
+ */
+export interface HubStore {
+  readonly kind: 'sqlite' | 'postgres';
+  init(): Promise<void>;
+  close(): Promise<void>;
+  addKey(repo: string, publicKey: string, keyId: string, name?: string): Promise<void>;
+  removeKey(keyId: string): Promise<boolean>;
+  listKeys(repo?: string): Promise<HubKey[]>;
+  keyFor(keyId: string): Promise<HubKey | undefined>;
+  repoKnown(repo: string): Promise<boolean>;
+  insert(repo: string, records: readonly WireRecord[]): Promise<InsertResult>;
+  read(repo: string, since: bigint, kinds: readonly RecordKind[] | undefined, limit: number): Promise<ReadResult>;
+}
+
+export async function openHubStore(url: string): Promise<HubStore> {
+  let store: HubStore;
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
+    const { PgHubStore } = await import('./pg-store.js');
+    store = new PgHubStore(url);
+  } else if (url.startsWith('sqlite:')) {
+    const { SqliteHubStore } = await import('./sqlite-store.js');
+    store = new SqliteHubStore(url.slice('sqlite:'.length));
+  } else {
+    throw new Error(`unsupported hub database '${url}': use sqlite:<path> or postgres://…`);
+  }
+  await store.init();
+  return store;
+}
