@@ -5,6 +5,7 @@ const SCENARIOS: Record<string, () => Promise<{ default: BenchScenario }>> = {
   runner: () => import('./runner.js'),
   workspace: () => import('./workspace.js'),
   coord: () => import('./coord.js'),
+  hub: () => import('./hub.js'),
   // scenarios: add one line per bench module here
 };
 

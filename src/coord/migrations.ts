@@ -17,11 +17,9 @@ export const coordMigrations: Migration[] = [
         payload TEXT NOT NULL,
         created_at INTEGER NOT NULL,
         expires_at INTEGER,
-        origin TEXT NOT NULL DEFAULT 'local',
-        pushed INTEGER NOT NULL DEFAULT 0
+        origin TEXT NOT NULL DEFAULT 'local'
       );
       CREATE INDEX coord_records_kind ON coord_records(kind, created_at);
-      CREATE INDEX coord_records_unpushed ON coord_records(origin, pushed) WHERE pushed = 0;
 
       CREATE TABLE coord_reservations (
         reservation_id TEXT PRIMARY KEY,

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { Db } from '../lib/sqlite.js';
 import type { Clock } from '../lib/clock.js';
 import { newId } from '../lib/ids.js';
@@ -8,6 +9,33 @@ import { makeRecord } from './records.js';
 import { RECORD_KINDS, type RecordKind, type WireRecord } from './wire.js';
 
 export const DEFAULT_TTL_S = 600;
+
+const str = z.string().min(1);
+const ms = z.number().int();
+/** What each kind's payload must hold before a remote record may touch the indexes. */
+const REMOTE_PAYLOADS: Record<RecordKind, z.ZodTypeAny> = {
+  reservation: z.object({ reservation_id: str, run_id: str, symbols: z.array(str).min(1), mode: z.enum(['exclusive', 'shared']), expires_at: ms }),
+  intent: z.object({ intent_id: str, run_id: str, reservation_id: str, operation: str, target: str }),
+  release: z.object({ release_id: str, reservation_id: str, run_id: str, released_at: ms }),
+  heartbeat: z.object({ run_id: str, extended_expires_at: ms }),
+  dependency: z.object({ reservation_id: str, depends_on: z.array(str) }),
+  task: z.object({ task_id: str, run_id: str, description: z.string(), priority: ms, depends_on: z.array(str), completed_at: ms.nullable(), completed_by: z.string().nullable() }),
+  claim: z.object({ task_id: str, claimer_run_id: str, claimed_at: ms, expires_at: ms, abandoned: z.boolean().optional() }),
+};
+
+/** A record from another machine whose payload does not fit its kind is skipped, never half-applied. */
+function remotePayloadValid(r: WireRecord): boolean {
+  const schema = REMOTE_PAYLOADS[r.kind];
+  if (!schema?.safeParse(r.payload).success) return false;
+  if (r.kind === 'reservation') {
+    try {
+      parseSymbols((r.payload as { symbols: unknown }).symbols);
+    } catch {
+      return false;
+    }
+  }
+  return true;
+}
 export const MAX_TTL_S = 24 * 3600;
 const iso = (ms: number): string => new Date(ms).toISOString();
 
@@ -555,7 +583,7 @@ export class CoordService {
     this.tx(() => {
       for (const r of records) {
         if (!r.origin || r.origin === 'local') throw new InvalidInputError('records: a remote record needs its origin');
-        if (this.store.hasRecord(r.record_id)) {
+        if (this.store.hasRecord(r.record_id) || !remotePayloadValid(r)) {
           skipped++;
           continue;
         }

@@ -59,9 +59,10 @@ export class CoordStore {
   constructor(readonly db: Db) {
     const p = (sql: string): Statement => db.prepare(sql);
     this.s = {
-      insertRecord: p(`INSERT OR IGNORE INTO coord_records (record_id, kind, run_id, payload, created_at, expires_at, origin, pushed)
-        VALUES (@record_id, @kind, @run_id, @payload, @created_at, @expires_at, @origin, @pushed)`),
+      insertRecord: p(`INSERT OR IGNORE INTO coord_records (record_id, kind, run_id, payload, created_at, expires_at, origin)
+        VALUES (@record_id, @kind, @run_id, @payload, @created_at, @expires_at, @origin)`),
       deleteRecord: p('DELETE FROM coord_records WHERE record_id = ?'),
+      deletePushMark: p('DELETE FROM coord_pushed WHERE record_id = ?'),
       hasRecord: p('SELECT 1 FROM coord_records WHERE record_id = ?'),
 
       insertReservation: p(`INSERT INTO coord_reservations (reservation_id, record_id, run_id, mode, symbols, created_at, expires_at, hb_until, released_at, origin)
@@ -144,7 +145,7 @@ export class CoordStore {
     return this.s[name]!.all(...(params as never[])) as T[];
   }
 
-  insertRecord(r: WireRecord, pushed = false): boolean {
+  insertRecord(r: WireRecord): boolean {
     return (
       this.s.insertRecord!.run({
         record_id: r.record_id,
@@ -154,13 +155,13 @@ export class CoordStore {
         created_at: r.created_at,
         expires_at: r.expires_at,
         origin: r.origin,
-        pushed: pushed ? 1 : 0,
       }).changes > 0
     );
   }
 
   deleteRecord(recordId: string): void {
     this.s.deleteRecord!.run(recordId);
+    this.s.deletePushMark!.run(recordId);
   }
 
   hasRecord(recordId: string): boolean {

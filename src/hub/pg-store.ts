@@ -3,7 +3,7 @@ import type { RecordKind, WireRecord } from '../coord/wire.js';
 import type { HubKey, HubStore, InsertResult, ReadResult } from './store.js';
 
 const SCHEMA = `
-  CREATE TABLE IF NOT EXISTS hub_keys (key_id TEXT PRIMARY KEY, repo TEXT NOT NULL, public_key TEXT NOT NULL, name TEXT, created_at TIMESTAMPTZ NOT NULL DEFAULT now());
+  CREATE TABLE IF NOT EXISTS hub_keys (key_id TEXT NOT NULL, repo TEXT NOT NULL, public_key TEXT NOT NULL, name TEXT, created_at TIMESTAMPTZ NOT NULL DEFAULT now(), PRIMARY KEY (key_id, repo));
   CREATE INDEX IF NOT EXISTS hub_keys_repo ON hub_keys(repo);
   CREATE TABLE IF NOT EXISTS hub_repos (repo TEXT PRIMARY KEY, seq BIGINT NOT NULL);
   CREATE TABLE IF NOT EXISTS hub_records (
@@ -54,7 +54,7 @@ export class PgHubStore implements HubStore {
 
   async addKey(repo: string, publicKey: string, keyId: string, name?: string): Promise<void> {
     await this.pool.query(
-      'INSERT INTO hub_keys (key_id, repo, public_key, name) VALUES ($1, $2, $3, $4) ON CONFLICT (key_id) DO UPDATE SET repo = excluded.repo, name = excluded.name',
+      'INSERT INTO hub_keys (key_id, repo, public_key, name) VALUES ($1, $2, $3, $4) ON CONFLICT (key_id, repo) DO UPDATE SET name = excluded.name',
       [keyId, repo, publicKey, name ?? null],
     );
   }
@@ -67,8 +67,8 @@ export class PgHubStore implements HubStore {
       : await this.pool.query('SELECT * FROM hub_keys ORDER BY repo, created_at');
     return r.rows.map((k) => ({ ...k, created_at: new Date(k.created_at).toISOString() }));
   }
-  async keyFor(keyId: string): Promise<HubKey | undefined> {
-    const r = await this.pool.query('SELECT * FROM hub_keys WHERE key_id = $1', [keyId]);
+  async keyFor(keyId: string, repo: string): Promise<HubKey | undefined> {
+    const r = await this.pool.query('SELECT * FROM hub_keys WHERE key_id = $1 AND repo = $2', [keyId, repo]);
     return r.rows[0] ? { ...r.rows[0], created_at: new Date(r.rows[0].created_at).toISOString() } : undefined;
   }
   async repoKnown(repo: string): Promise<boolean> {

@@ -1,6 +1,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { decode, encode } from '@msgpack/msgpack';
 import { z } from 'zod';
+import { z as z4 } from 'zod/v4';
 import type { Logger } from '../lib/log.js';
 import { describeZodError } from '../lib/validate.js';
 import { RECORD_KINDS, type WireRecord } from '../coord/wire.js';
@@ -12,18 +13,17 @@ export const MAX_PUSH_BATCH = 500;
 export const MAX_PULL_LIMIT = 1000;
 const MSGPACK = 'application/msgpack';
 
-const recordSchema = z
-  .object({
-    kind: z.enum(RECORD_KINDS),
-    record_id: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 hex digits'),
-    run_id: z.string().min(1).max(200),
-    payload: z.record(z.unknown()),
-    created_at: z.number().int().nonnegative(),
-    expires_at: z.number().int().nonnegative().nullable(),
-    origin: z.string().min(1).max(200),
-  })
-  .strict();
-const pushSchema = z.object({ records: z.array(recordSchema) }).strict();
+// The push body is the hub's hot path: validated with zod's v4 engine, about twice as fast.
+const recordSchema = z4.strictObject({
+  kind: z4.enum(RECORD_KINDS),
+  record_id: z4.string().regex(/^[0-9a-f]{64}$/, 'must be 64 hex digits'),
+  run_id: z4.string().min(1).max(200),
+  payload: z4.record(z4.string(), z4.unknown()),
+  created_at: z4.number().int().nonnegative(),
+  expires_at: z4.number().int().nonnegative().nullable(),
+  origin: z4.string().min(1).max(200),
+});
+const pushSchema = z4.strictObject({ records: z4.array(recordSchema) });
 const repoParams = z.object({
   owner: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'not a valid owner'),
   slug: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'not a valid slug'),
@@ -90,8 +90,8 @@ export function buildHub(opts: HubOptions): FastifyInstance {
     };
     const sig = parseAuthorization(header);
     if (!sig) return fail(header ? 'malformed Colony-Sig authorization header' : 'missing Colony-Sig authorization header');
-    const key = await opts.store.keyFor(sig.keyId);
-    if (!key || key.repo !== repo) return fail(`unknown key ${sig.keyId} for ${repo}`);
+    const key = await opts.store.keyFor(sig.keyId, repo);
+    if (!key) return fail(`unknown key ${sig.keyId} for ${repo}`);
     const t = now();
     if (Math.abs(t - sig.ts) > MAX_SKEW_S) return fail(`timestamp ${sig.ts} is more than ${MAX_SKEW_S} s from the hub's clock (${t})`);
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);

@@ -8,7 +8,7 @@ const migrations: Migration[] = [
     version: 1,
     name: 'hub',
     up: `
-      CREATE TABLE hub_keys (key_id TEXT PRIMARY KEY, repo TEXT NOT NULL, public_key TEXT NOT NULL, name TEXT, created_at INTEGER NOT NULL);
+      CREATE TABLE hub_keys (key_id TEXT NOT NULL, repo TEXT NOT NULL, public_key TEXT NOT NULL, name TEXT, created_at INTEGER NOT NULL, PRIMARY KEY (key_id, repo));
       CREATE INDEX hub_keys_repo ON hub_keys(repo);
       CREATE TABLE hub_repos (repo TEXT PRIMARY KEY, seq INTEGER NOT NULL);
       CREATE TABLE hub_records (
@@ -18,6 +18,8 @@ const migrations: Migration[] = [
     `,
   },
 ];
+
+const CHUNK = 100;
 
 /** The hub on one SQLite file: a single writer, so commit order is sequence order by construction. */
 export class SqliteHubStore implements HubStore {
@@ -31,15 +33,14 @@ export class SqliteHubStore implements HubStore {
     this.db = openDatabase(this.path, { migrations });
     const p = (sql: string): Statement => this.db.prepare(sql);
     this.s = {
-      addKey: p('INSERT INTO hub_keys (key_id, repo, public_key, name, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (key_id) DO UPDATE SET repo = excluded.repo, name = excluded.name'),
+      addKey: p('INSERT INTO hub_keys (key_id, repo, public_key, name, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (key_id, repo) DO UPDATE SET name = excluded.name'),
       removeKey: p('DELETE FROM hub_keys WHERE key_id = ?'),
       keys: p('SELECT * FROM hub_keys ORDER BY repo, created_at'),
       keysOf: p('SELECT * FROM hub_keys WHERE repo = ? ORDER BY created_at'),
-      key: p('SELECT * FROM hub_keys WHERE key_id = ?'),
+      key: p('SELECT * FROM hub_keys WHERE key_id = ? AND repo = ?'),
       repoSeq: p('SELECT seq FROM hub_repos WHERE repo = ?'),
       repoHasKey: p('SELECT 1 FROM hub_keys WHERE repo = ? LIMIT 1'),
       upsertSeq: p('INSERT INTO hub_repos (repo, seq) VALUES (?, ?) ON CONFLICT (repo) DO UPDATE SET seq = excluded.seq'),
-      insert: p('INSERT OR IGNORE INTO hub_records (repo, seq, record_id, kind, body) VALUES (?, ?, ?, ?, ?)'),
       read: p('SELECT seq, body FROM hub_records WHERE repo = ? AND seq > ? ORDER BY seq LIMIT ?'),
     };
   }
@@ -58,24 +59,37 @@ export class SqliteHubStore implements HubStore {
     const rows = (repo ? this.s.keysOf!.all(repo) : this.s.keys!.all()) as (Omit<HubKey, 'created_at'> & { created_at: number })[];
     return rows.map((r) => ({ ...r, created_at: new Date(r.created_at).toISOString() }));
   }
-  async keyFor(keyId: string): Promise<HubKey | undefined> {
-    const r = this.s.key!.get(keyId) as (Omit<HubKey, 'created_at'> & { created_at: number }) | undefined;
+  async keyFor(keyId: string, repo: string): Promise<HubKey | undefined> {
+    const r = this.s.key!.get(keyId, repo) as (Omit<HubKey, 'created_at'> & { created_at: number }) | undefined;
     return r ? { ...r, created_at: new Date(r.created_at).toISOString() } : undefined;
   }
   async repoKnown(repo: string): Promise<boolean> {
     return this.s.repoSeq!.get(repo) !== undefined || this.s.repoHasKey!.get(repo) !== undefined;
   }
 
+  /** Multi-row INSERT statements by row count: one native call per chunk instead of per record. */
+  private readonly chunkStmts = new Map<number, Statement>();
+  private chunkInsert(rows: number): Statement {
+    let st = this.chunkStmts.get(rows);
+    if (!st) {
+      st = this.db.prepare(`INSERT OR IGNORE INTO hub_records (repo, seq, record_id, kind, body) VALUES ${Array(rows).fill('(?, ?, ?, ?, ?)').join(', ')}`);
+      this.chunkStmts.set(rows, st);
+    }
+    return st;
+  }
+
   async insert(repo: string, records: readonly WireRecord[]): Promise<InsertResult> {
     return this.db.transaction(() => {
-      let seq = (this.s.repoSeq!.get(repo) as { seq: number } | undefined)?.seq ?? 0;
+      const base = (this.s.repoSeq!.get(repo) as { seq: number } | undefined)?.seq ?? 0;
       let inserted = 0;
-      for (const r of records) {
-        if (this.s.insert!.run(repo, seq + 1, r.record_id, r.kind, JSON.stringify(r)).changes > 0) {
-          seq++;
-          inserted++;
-        }
+      // Every record gets base + its index; duplicates leave gaps, which readers tolerate.
+      for (let i = 0; i < records.length; i += CHUNK) {
+        const chunk = records.slice(i, i + CHUNK);
+        const args: unknown[] = [];
+        chunk.forEach((r, k) => args.push(repo, base + i + k + 1, r.record_id, r.kind, JSON.stringify(r)));
+        inserted += this.chunkInsert(chunk.length).run(...args).changes;
       }
+      const seq = base + records.length;
       this.s.upsertSeq!.run(repo, seq);
       return { inserted, skipped: records.length - inserted, cursor: String(seq) };
     }).immediate();

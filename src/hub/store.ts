@@ -33,9 +33,11 @@ export interface HubStore {
   init(): Promise<void>;
   close(): Promise<void>;
   addKey(repo: string, publicKey: string, keyId: string, name?: string): Promise<void>;
+  /** Remove a key from every repository it was registered for. */
   removeKey(keyId: string): Promise<boolean>;
   listKeys(repo?: string): Promise<HubKey[]>;
-  keyFor(keyId: string): Promise<HubKey | undefined>;
+  /** The key registered under this id for this repository (one key may serve several). */
+  keyFor(keyId: string, repo: string): Promise<HubKey | undefined>;
   repoKnown(repo: string): Promise<boolean>;
   insert(repo: string, records: readonly WireRecord[]): Promise<InsertResult>;
   read(repo: string, since: bigint, kinds: readonly RecordKind[] | undefined, limit: number): Promise<ReadResult>;

@@ -2,9 +2,9 @@ import type { ZodType, ZodError } from 'zod';
 import { InvalidInputError } from './errors.js';
 
 /** Human message naming every bad field, e.g. `prompt: Required; timeout_s: Expected number`. */
-export function describeZodError(err: ZodError): string {
+export function describeZodError(err: ZodError | { issues: readonly { path: readonly PropertyKey[]; message: string }[] }): string {
   return err.issues
-    .map((i) => `${i.path.length ? i.path.join('.') : '(input)'}: ${i.message}`)
+    .map((i) => `${i.path.length ? i.path.map(String).join('.') : '(input)'}: ${i.message}`)
     .join('; ');
 }
 

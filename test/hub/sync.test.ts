@@ -153,7 +153,7 @@ describe('sync between colonies through a real hub process', () => {
       },
     });
     await expect(first).rejects.toThrow(/unreachable/);
-    const markedAfterCrash = (coord.store.db.prepare('SELECT COUNT(*) n FROM coord_records WHERE pushed = 1').get() as { n: number }).n;
+    const markedAfterCrash = (coord.store.db.prepare('SELECT COUNT(*) n FROM coord_pushed').get() as { n: number }).n;
     expect(markedAfterCrash).toBeGreaterThanOrEqual(1500);
     expect(markedAfterCrash).toBeLessThan(5000);
     hub = await startHubProcess(hubDb);

@@ -4,6 +4,8 @@ import type { HubClient } from './hub-client.js';
 
 /** Records per push request; the hub refuses more. */
 export const MAX_PUSH_BATCH = 500;
+/** Batches in flight at once. */
+const PUSH_CONCURRENCY = 4;
 
 export interface PushResult {
   inserted: number;
@@ -28,22 +30,35 @@ export async function push(
 ): Promise<PushResult> {
   const db = coord.store.db;
   const pending = db
-    .prepare(`SELECT record_id, kind, run_id, payload, created_at, expires_at FROM coord_records WHERE origin = 'local' AND pushed = 0 ORDER BY created_at, record_id`)
+    .prepare(
+      `SELECT record_id, kind, run_id, payload, created_at, expires_at FROM coord_records r
+       WHERE origin = 'local' AND NOT EXISTS (SELECT 1 FROM coord_pushed p WHERE p.record_id = r.record_id) ORDER BY created_at, record_id`,
+    )
     .all() as { record_id: string; kind: WireRecord['kind']; run_id: string; payload: string; created_at: number; expires_at: number | null }[];
-  const mark = db.prepare('UPDATE coord_records SET pushed = 1 WHERE record_id = ?');
+  const markOne = db.prepare('INSERT OR IGNORE INTO coord_pushed (record_id) VALUES (?)');
+  const mark = db.transaction((ids: string[]) => {
+    for (const id of ids) markOne.run(id);
+  });
   const result: PushResult = { inserted: 0, skipped: 0, batches: 0 };
-  for (let i = 0; i < pending.length; i += MAX_PUSH_BATCH) {
-    const rows = pending.slice(i, i + MAX_PUSH_BATCH);
-    const records: WireRecord[] = rows.map((r) => ({ ...r, payload: JSON.parse(r.payload), origin: opts.origin }));
-    const r = await client.push(records);
-    db.transaction(() => {
-      for (const row of rows) mark.run(row.record_id);
-    })();
-    result.inserted += r.inserted;
-    result.skipped += r.skipped;
-    result.batches++;
-    opts.onProgress?.(Math.min(i + MAX_PUSH_BATCH, pending.length), pending.length);
-  }
+  const batches: (typeof pending)[] = [];
+  for (let i = 0; i < pending.length; i += MAX_PUSH_BATCH) batches.push(pending.slice(i, i + MAX_PUSH_BATCH));
+  let next = 0;
+  let done = 0;
+  // A few batches in flight keep both ends busy; each is marked once the hub confirms it,
+  // and order does not matter because the hub deduplicates by record_id.
+  const worker = async (): Promise<void> => {
+    while (next < batches.length) {
+      const rows = batches[next++]!;
+      const r = await client.pushRows(rows, opts.origin);
+      mark(rows.map((row) => row.record_id));
+      result.inserted += r.inserted;
+      result.skipped += r.skipped;
+      result.batches++;
+      done += rows.length;
+      opts.onProgress?.(done, pending.length);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(PUSH_CONCURRENCY, batches.length) }, worker));
   return result;
 }
 
