@@ -7,6 +7,7 @@ import { registerCoord, registerTask } from './coord.js';
 import { registerMcp } from './mcp.js';
 import { registerHub } from './hub.js';
 import { registerIdentity } from './identity.js';
+import { registerMemory } from './memory.js';
 
 export function buildProgram(): Command {
   const program = new Command('colony')
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerMcp(program);
   registerHub(program);
   registerIdentity(program);
+  registerMemory(program);
   // command groups: add one register line per module here
   return program;
 }

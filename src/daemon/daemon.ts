@@ -16,6 +16,8 @@ import { Runner } from '../runner/runner.js';
 import { buildToolMap } from '../mcp/registry.js';
 import type { ToolDef } from '../mcp/tool.js';
 import { coordTools } from '../mcp/tools/coord.js';
+import { memoryTools } from '../mcp/tools/memory.js';
+import { MemoryService } from '../memory/service.js';
 import { startSocketServer, type SocketServer } from '../mcp/socket-server.js';
 import { writeAgentMcpConfig } from '../mcp/agent-config.js';
 import { CoordService } from '../coord/service.js';
@@ -37,6 +39,7 @@ export interface Daemon {
   token: string;
   runner: Runner;
   coord: CoordService;
+  memory: MemoryService;
   tools: ReadonlyMap<string, ToolDef>;
   socket: SocketServer;
   app: FastifyInstance;
@@ -91,7 +94,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     },
   });
 
-  const toolDefs: ToolDef[] = [...coordTools(coord)];
+  const memory = new MemoryService(db, clock);
+  const toolDefs: ToolDef[] = [...coordTools(coord), ...memoryTools(memory)];
   const tools = buildToolMap(toolDefs);
 
   const app = buildApp({
@@ -101,6 +105,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     logger,
     runner,
     coord,
+    memory,
     tools,
     isShuttingDown: () => shuttingDown,
   });
@@ -138,5 +143,5 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     return closing;
   };
 
-  return { config, paths, db, url, token, runner, coord, tools, socket, app, logger, close };
+  return { config, paths, db, url, token, runner, coord, memory, tools, socket, app, logger, close };
 }

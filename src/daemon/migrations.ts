@@ -2,6 +2,7 @@ import type { Migration } from '../lib/sqlite.js';
 import { runnerMigrations } from '../runner/migrations.js';
 import { coordMigrations } from '../coord/migrations.js';
 import { syncMigrations } from '../coord/sync/migrations.js';
+import { memoryMigrations } from '../memory/migrations.js';
 
 /**
  * Every migration of the colony database, in one global numbered sequence. Each domain owns
@@ -11,5 +12,6 @@ export const colonyMigrations: Migration[] = [
   ...runnerMigrations,
   ...coordMigrations,
   ...syncMigrations,
+  ...memoryMigrations,
   // domain migrations: add spread lines here
 ];

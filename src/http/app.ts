@@ -10,6 +10,7 @@ import { dashboardRoutes } from './routes/dashboard.js';
 import { toolRoutes } from './routes/tools.js';
 import { coordRoutes } from './routes/coord.js';
 import { mcpRoutes } from './routes/mcp.js';
+import { memoryRoutes } from './routes/memory.js';
 
 /** The daemon's HTTP API: one route module per domain, auth and error shape shared. */
 export function buildApp(deps: AppDeps): FastifyInstance {
@@ -31,6 +32,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   metricsRoutes(app, deps);
   dashboardRoutes(app);
   coordRoutes(app, deps);
+  memoryRoutes(app, deps);
   toolRoutes(app, deps);
   mcpRoutes(app, deps);
   // domain routes: add one line per route module here

@@ -3,6 +3,7 @@ import type { ColonyConfig } from '../daemon/config.js';
 import type { Runner } from '../runner/runner.js';
 import type { ToolDef } from '../mcp/tool.js';
 import type { CoordService } from '../coord/service.js';
+import type { MemoryService } from '../memory/service.js';
 
 /** What the HTTP adapter needs from the daemon; domain objects, no transport. */
 export interface AppDeps {
@@ -12,6 +13,7 @@ export interface AppDeps {
   logger: Logger;
   runner: Runner;
   coord: CoordService;
+  memory: MemoryService;
   /** Every MCP tool, by name; the JSON routes and /mcp call these. */
   tools: ReadonlyMap<string, ToolDef>;
   isShuttingDown: () => boolean;

@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import type { MemoryService } from '../../memory/service.js';
+import { defineTool, type ToolDef } from '../tool.js';
+
+const scope = z.string().min(1).max(100).describe("'repo' (default), 'global', or any name");
+const tags = z.array(z.string().min(1).max(100)).max(50);
+
+/** The memory tools; `runId` tags what a job's agent stores with its run. */
+export function memoryTools(memory: MemoryService): ToolDef[] {
+  return [
+    defineTool({
+      name: 'memory_store',
+      description: 'Remember something worth knowing later. Storing the same text again in a scope refreshes it.',
+      input: z.object({ text: z.string().min(1).max(65_536), tags: tags.optional(), scope: scope.optional(), source: z.string().max(500).optional(), run_id: z.string().max(200).optional() }).strict(),
+      handler: (a) => memory.store(a),
+    }),
+    defineTool({
+      name: 'memory_recall',
+      description: 'The most relevant memories for a cue that fit in budget_tokens (hybrid BM25 + similarity ranking).',
+      input: z
+        .object({
+          cue: z.string().min(1).max(10_000),
+          budget_tokens: z.number().int().min(1).max(1_000_000),
+          scope: scope.optional(),
+          k: z.number().int().min(1).max(200).optional(),
+          tags: tags.optional(),
+        })
+        .strict(),
+      handler: (a) => memory.recall(a),
+    }),
+    defineTool({
+      name: 'memory_forget',
+      description: 'Forget one memory by id.',
+      input: z.object({ id: z.string().min(1).max(100) }).strict(),
+      handler: (a) => memory.forget(a),
+    }),
+    defineTool({
+      name: 'memory_list',
+      description: 'Memories, newest first, by scope.',
+      input: z.object({ scope: scope.optional(), limit: z.number().int().min(1).max(10_000).optional(), cursor: z.string().max(40).optional() }).strict(),
+      handler: (a) => memory.list(a),
+    }),
+    defineTool({
+      name: 'memory_stats',
+      description: 'How many memories and tokens, per scope.',
+      input: z.object({}).strict(),
+      handler: () => memory.stats(),
+    }),
+  ];
+}

@@ -1,0 +1,36 @@
+import type { Migration } from '../lib/sqlite.js';
+
+export const memoryMigrations: Migration[] = [
+  {
+    version: 4,
+    name: 'memory',
+    up: `
+      CREATE TABLE memories (
+        id TEXT NOT NULL UNIQUE,
+        scope TEXT NOT NULL,
+        text TEXT NOT NULL,
+        text_hash TEXT NOT NULL,
+        tags TEXT NOT NULL,
+        source TEXT,
+        run_id TEXT,
+        tokens INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        embedder TEXT NOT NULL,
+        vector BLOB NOT NULL,
+        UNIQUE (scope, text_hash)
+      );
+      -- Words (porter-stemmed) for BM25, and character trigrams for partial words.
+      CREATE VIRTUAL TABLE memories_fts USING fts5(text, content='memories', content_rowid='rowid', tokenize='porter unicode61');
+      CREATE VIRTUAL TABLE memories_tri USING fts5(text, content='memories', content_rowid='rowid', tokenize='trigram');
+      CREATE TRIGGER memories_ai AFTER INSERT ON memories BEGIN
+        INSERT INTO memories_fts(rowid, text) VALUES (new.rowid, new.text);
+        INSERT INTO memories_tri(rowid, text) VALUES (new.rowid, new.text);
+      END;
+      CREATE TRIGGER memories_ad AFTER DELETE ON memories BEGIN
+        INSERT INTO memories_fts(memories_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+        INSERT INTO memories_tri(memories_tri, rowid, text) VALUES ('delete', old.rowid, old.text);
+      END;
+    `,
+  },
+];
