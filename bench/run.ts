@@ -6,6 +6,7 @@ const SCENARIOS: Record<string, () => Promise<{ default: BenchScenario }>> = {
   workspace: () => import('./workspace.js'),
   coord: () => import('./coord.js'),
   hub: () => import('./hub.js'),
+  memory: () => import('./memory.js'),
   // scenarios: add one line per bench module here
 };
 

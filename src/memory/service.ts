@@ -57,11 +57,19 @@ export const MAX_TEXT_BYTES = 64 * 1024;
 const normalise = (text: string): string => text.trim().replace(/\s+/g, ' ');
 const iso = (ms: number): string => new Date(ms).toISOString();
 
-/** Terms for an FTS5 MATCH: each word quoted (no operators from input), OR-ed. */
-function matchQuery(cue: string, minLength: number): string | undefined {
-  const words = [...new Set(cue.toLowerCase().match(/[\p{L}\p{N}_]+/gu) ?? [])].filter((w) => w.length >= minLength);
-  return words.length ? words.map((w) => `"${w}"`).join(' OR ') : undefined;
+/** Words that carry no topic: dropped from queries (they would match nearly everything). */
+const STOPWORDS = new Set(
+  'a an and are as at be but by can could did do does for from had has have how i if in into is it its me my no not of on or our should so than that the their them then there these they this to too was we were what when where which while who why will with would you your'.split(' '),
+);
+
+/** The cue's distinct topical words, longest first (longer words tend to be rarer). */
+function cueTerms(cue: string): string[] {
+  const words = [...new Set(cue.toLowerCase().match(/[\p{L}\p{N}_]+/gu) ?? [])].filter((w) => !STOPWORDS.has(w));
+  return words.sort((a, b) => b.length - a.length).slice(0, 12);
 }
+
+/** An FTS5 expression of quoted terms (never operators from input). */
+const fts = (terms: string[], op: 'AND' | 'OR'): string => terms.map((w) => `"${w.replace(/"/g, '')}"`).join(` ${op} `);
 
 /**
  * Shared long-term memory: store what was learned, recall what fits a token budget.
@@ -87,6 +95,7 @@ export class MemoryService {
       forget: p('DELETE FROM memories WHERE id = ?'),
       bm25: p(`SELECT m.rowid FROM memories_fts f JOIN memories m ON m.rowid = f.rowid
         WHERE memories_fts MATCH @q AND m.scope = @scope ORDER BY bm25(memories_fts) LIMIT @n`),
+      hasTerm: p('SELECT 1 FROM memories_fts WHERE memories_fts MATCH ? LIMIT 1'),
       tri: p(`SELECT m.rowid FROM memories_tri f JOIN memories m ON m.rowid = f.rowid
         WHERE memories_tri MATCH @q AND m.scope = @scope ORDER BY bm25(memories_tri) LIMIT @n`),
       rows: p('SELECT rowid, * FROM memories WHERE rowid IN (SELECT value FROM json_each(?))'),
@@ -150,11 +159,7 @@ export class MemoryService {
     const scope = input.scope ?? 'repo';
     const wanted = input.tags?.length ? new Set(input.tags) : undefined;
 
-    const lists: number[][] = [];
-    const words = matchQuery(cue, 1);
-    if (words) lists.push((this.s.bm25!.all({ q: words, scope, n: CANDIDATES }) as { rowid: number }[]).map((r) => r.rowid));
-    const grams = matchQuery(cue, 3);
-    if (grams) lists.push((this.s.tri!.all({ q: grams, scope, n: CANDIDATES }) as { rowid: number }[]).map((r) => r.rowid));
+    const lists = this.candidateLists(cue, scope);
     const ids = [...new Set(lists.flat())];
     const rows = ids.length ? (this.s.rows!.all(JSON.stringify(ids)) as Row[]) : [];
     const candidates = wanted ? rows.filter((r) => (JSON.parse(r.tags) as string[]).some((t) => wanted.has(t))) : rows;
@@ -187,6 +192,34 @@ export class MemoryService {
       memories.push({ id: r.id, text: r.text, score: Number(sc.toFixed(6)), tokens: r.tokens, created_at: iso(r.created_at), tags: JSON.parse(r.tags) });
     }
     return { memories, used_tokens: used, candidates: candidates.length };
+  }
+
+  /**
+   * Ranked candidate lists. Matching every topical word first keeps the match set small
+   * (ranking an OR of common words would score most of a large store); then words are
+   * dropped, shortest first, until enough candidates are found. Words the index does not
+   * know (partial words, typos) go to the trigram index instead.
+   */
+  private candidateLists(cue: string, scope: string): number[][] {
+    const terms = cueTerms(cue);
+    const known = terms.filter((t) => this.s.hasTerm!.get(fts([t], 'AND')) !== undefined);
+    const unknown = terms.filter((t) => !known.includes(t) && t.length >= 3);
+    const lists: number[][] = [];
+    const seen = new Set<number>();
+    const take = (q: string): void => {
+      const rows = (this.s.bm25!.all({ q, scope, n: CANDIDATES }) as { rowid: number }[]).map((r) => r.rowid);
+      const fresh = rows.filter((r) => !seen.has(r));
+      fresh.forEach((r) => seen.add(r));
+      if (fresh.length) lists.push(fresh);
+    };
+    for (let n = known.length; n >= 1 && seen.size < CANDIDATES / 2; n--) take(fts(known.slice(0, n), 'AND'));
+    // Still scarce: the cue is a list of separate topics; each word on its own.
+    for (const t of known.slice(1)) if (seen.size < CANDIDATES / 2) take(fts([t], 'AND'));
+    if (unknown.length || seen.size === 0) {
+      const grams = (unknown.length ? unknown : terms).filter((t) => t.length >= 3);
+      if (grams.length) lists.push((this.s.tri!.all({ q: fts(grams, 'OR'), scope, n: CANDIDATES }) as { rowid: number }[]).map((r) => r.rowid));
+    }
+    return lists;
   }
 
   forget(input: { id: string }): { forgotten: boolean } {
