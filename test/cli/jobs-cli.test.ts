@@ -1,33 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { COLONY_BIN, fakeAgents, spawnDaemon } from '../helpers/daemon.js';
+import type { ChildProcess } from 'node:child_process';
+import { colony as run } from '../helpers/cli.js';
+import { fakeAgents, spawnDaemon, writeColonyConfig, stopProcess } from '../helpers/daemon.js';
+
+const colony = (args: string[], cwd: string) => run(args, cwd);
 import { makeTempRepo, tempDir } from '../helpers/repo.js';
 
-/** Run the real CLI; resolves with exit code and output, never rejects. */
-function colony(args: string[], cwd: string, env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [COLONY_BIN, ...args], { cwd, env: { ...process.env, COLONY_URL: '', COLONY_TOKEN: '', ...env } }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
 
 let repo: { dir: string; cleanup: () => void };
 let daemon: { child: ChildProcess; url: string };
 beforeAll(async () => {
   repo = makeTempRepo();
-  mkdirSync(join(repo.dir, '.colony'), { recursive: true });
-  writeFileSync(join(repo.dir, '.colony', 'config.json'), JSON.stringify({ agents: fakeAgents() }));
+  writeColonyConfig(repo.dir, { agents: fakeAgents() });
   // The CLI reads the token from .colony/token like a person's shell would.
   daemon = await spawnDaemon(repo.dir, [], { COLONY_TOKEN: '' });
 });
 afterAll(async () => {
-  await new Promise<void>((r) => {
-    daemon.child.once('exit', () => r());
-    daemon.child.kill('SIGTERM');
-  });
+  await stopProcess(daemon.child);
   repo.cleanup();
 });
 

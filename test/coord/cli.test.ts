@@ -1,36 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { colony, colonyJson as json } from '../helpers/cli.js';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { COLONY_BIN, api, fakeAgents, spawnDaemon, waitJob } from '../helpers/daemon.js';
+import { api, fakeAgents, spawnDaemon, waitJob, writeColonyConfig, stopProcess } from '../helpers/daemon.js';
 import { git, makeTempRepo } from '../helpers/repo.js';
 
-function colony(args: string[], cwd: string, env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) =>
-    execFile(process.execPath, [COLONY_BIN, ...args], { cwd, env: { ...process.env, COLONY_URL: '', COLONY_TOKEN: '', COLONY_RUN_ID: '', ...env } }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    ),
-  );
-}
-const json = async (args: string[], cwd: string, env: Record<string, string> = {}): Promise<any> => {
-  const r = await colony([...args, '--json'], cwd, env);
-  if (r.code !== 0 && r.code !== 2) throw new Error(r.stderr);
-  return JSON.parse(r.stdout);
-};
 
 let repo: { dir: string; cleanup: () => void };
 let daemon: { child: ChildProcess; url: string };
 beforeAll(async () => {
   repo = makeTempRepo({ 'src/a.ts': 'a\n', 'src/b.ts': 'b\n' });
-  mkdirSync(join(repo.dir, '.colony'), { recursive: true });
-  writeFileSync(join(repo.dir, '.colony', 'config.json'), JSON.stringify({ agents: fakeAgents() }));
+  writeColonyConfig(repo.dir, { agents: fakeAgents() });
   daemon = await spawnDaemon(repo.dir, [], { COLONY_TOKEN: '' });
 });
 afterAll(async () => {
-  await new Promise<void>((r) => {
-    daemon.child.once('exit', () => r());
-    daemon.child.kill('SIGTERM');
-  });
+  await stopProcess(daemon.child);
   repo.cleanup();
 });
 

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/daemon/config.js';
@@ -97,4 +97,19 @@ export async function spawnDaemon(
 export function daemonInfo(repo: string): { pid: number; url: string } | undefined {
   const f = colonyPaths(repo).daemonInfo;
   return existsSync(f) ? JSON.parse(readFileSync(f, 'utf8')) : undefined;
+}
+
+/** Write `.colony/config.json` into a repository before its daemon starts. */
+export function writeColonyConfig(repo: string, config: Record<string, unknown>): void {
+  mkdirSync(join(repo, '.colony'), { recursive: true });
+  writeFileSync(join(repo, '.colony', 'config.json'), JSON.stringify(config));
+}
+
+/** Signal a child process and wait for it to exit (at once if it already has). */
+export function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill(signal);
+  });
 }

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { colony } from '../helpers/cli.js';
 import { join } from 'node:path';
 import { openDatabase } from '../../src/lib/sqlite.js';
 import { colonyMigrations } from '../../src/daemon/migrations.js';
@@ -8,7 +9,7 @@ import { CoordService } from '../../src/coord/service.js';
 import { HubClient } from '../../src/coord/sync/hub-client.js';
 import { pull, push } from '../../src/coord/sync/sync.js';
 import { initIdentity } from '../../src/hub/identity.js';
-import { COLONY_BIN, api, spawnDaemon, waitUntil } from '../helpers/daemon.js';
+import { COLONY_BIN, api, spawnDaemon, waitUntil, stopProcess } from '../helpers/daemon.js';
 import { makeTempRepo, tempDir } from '../helpers/repo.js';
 
 let cleanups: (() => Promise<void> | void)[] = [];
@@ -17,11 +18,6 @@ afterEach(async () => {
   cleanups = [];
 });
 
-function colony(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) =>
-    execFile(process.execPath, [COLONY_BIN, ...args], { cwd }, (err, stdout, stderr) => resolve({ code: err ? ((err as any).code ?? 1) : 0, stdout, stderr })),
-  );
-}
 
 /** `colony hub serve` as a real process on a SQLite file; resolves once it listens. */
 async function startHubProcess(db: string, extra: string[] = []): Promise<{ child: ChildProcess; url: string }> {
@@ -45,7 +41,9 @@ async function startHubProcess(db: string, extra: string[] = []): Promise<{ chil
 
 function openColony(dir: string, clock = new ManualClock(Date.now())): CoordService {
   const db = openDatabase(join(dir, 'colony.db'), { migrations: colonyMigrations });
-  cleanups.push(() => db.close());
+  cleanups.push(() => {
+    db.close();
+  });
   return new CoordService({ db, clock });
 }
 
@@ -104,7 +102,7 @@ describe('sync between colonies through a real hub process', () => {
     const hubDir = tempDir();
     cleanups.push(hubDir.cleanup);
     const hubDb = join(hubDir.dir, 'hub.db');
-    const daemons = [];
+    const daemons: { child: ChildProcess; url: string }[] = [];
     const repos = [makeTempRepo(), makeTempRepo()];
     for (const r of repos) {
       cleanups.push(r.cleanup);
@@ -114,7 +112,7 @@ describe('sync between colonies through a real hub process', () => {
     const hub = await startHubProcess(hubDb);
     for (const r of repos) {
       const d = await spawnDaemon(r.dir, ['--hub', hub.url, '--repo-id', 'acme/live', '--sync-every', '1']);
-      cleanups.push(() => new Promise<void>((res) => (d.child.once('exit', () => res()), d.child.kill('SIGTERM'))));
+      cleanups.push(() => stopProcess(d.child));
       daemons.push(d);
     }
     const granted = await api(daemons[0]!.url, 'POST', '/coord/reserve', { run_id: 'east', symbols: ['lib/core.ts'] });

@@ -1,11 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { COLONY_BIN, TEST_TOKEN, daemonInfo, fakeAgents, spawnDaemon, waitUntil } from '../helpers/daemon.js';
+import { COLONY_BIN, TEST_TOKEN, daemonInfo, fakeAgents, spawnDaemon, waitUntil, writeColonyConfig, stopProcess } from '../helpers/daemon.js';
 import { makeTempRepo } from '../helpers/repo.js';
 
 let repo: { dir: string; cleanup: () => void };
@@ -13,15 +11,11 @@ let daemon: { child: ChildProcess; url: string };
 
 beforeAll(async () => {
   repo = makeTempRepo();
-  mkdirSync(join(repo.dir, '.colony'), { recursive: true });
-  writeFileSync(join(repo.dir, '.colony', 'config.json'), JSON.stringify({ agents: fakeAgents() }));
+  writeColonyConfig(repo.dir, { agents: fakeAgents() });
   daemon = await spawnDaemon(repo.dir);
 });
 afterAll(async () => {
-  await new Promise<void>((r) => {
-    daemon.child.once('exit', () => r());
-    daemon.child.kill('SIGTERM');
-  });
+  await stopProcess(daemon.child);
   repo.cleanup();
 });
 
@@ -73,7 +67,7 @@ describe('MCP clients (official SDK)', () => {
       await client.connect(transport);
       expect((await client.callTool({ name: 'task_ready', arguments: {} })).structuredContent).toEqual({ tasks: [] });
       await client.close();
-      const info = await waitUntil(() => daemonInfo(other.dir), 5000, 'daemon info');
+      const info = (await waitUntil(() => daemonInfo(other.dir), 5000, 'daemon info'))!;
       process.kill(info.pid, 'SIGTERM');
       await waitUntil(() => !daemonInfo(other.dir), 10_000, 'started daemon to stop');
     } finally {

@@ -1,21 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { colony as run } from '../helpers/cli.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { COLONY_BIN, api, daemonInfo, spawnDaemon } from '../helpers/daemon.js';
+import { COLONY_BIN, api, daemonInfo, spawnDaemon, stopProcess } from '../helpers/daemon.js';
 import { RpcClient } from '../helpers/rpc.js';
 import { makeTempRepo, tempDir } from '../helpers/repo.js';
 
-function colony(args: string[], cwd: string, input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = execFile(process.execPath, [COLONY_BIN, ...args], { cwd, env: { ...process.env, COLONY_URL: '', COLONY_TOKEN: '', COLONY_RUN_ID: '' } }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as any).code ?? 1) : 0, stdout, stderr }),
-    );
-    if (input !== undefined) child.stdin!.end(input);
-  });
-}
+
+const colony = (args: string[], cwd: string, input?: string) => run(args, cwd, { input });
 
 let repo: { dir: string; cleanup: () => void };
 let daemon: { child: ChildProcess; url: string };
@@ -24,7 +19,7 @@ beforeAll(async () => {
   daemon = await spawnDaemon(repo.dir, [], { COLONY_TOKEN: '' });
 });
 afterAll(async () => {
-  await new Promise<void>((r) => (daemon.child.once('exit', () => r()), daemon.child.kill('SIGTERM')));
+  await stopProcess(daemon.child);
   repo.cleanup();
 });
 
@@ -80,7 +75,7 @@ describe('memory over every transport', () => {
         const ls = JSON.parse((await colony(['memory', 'ls', '--json'], other.dir)).stdout);
         expect(ls.memories.length).toBe(exported.length + 1);
       } finally {
-        await new Promise<void>((r) => (d2.child.once('exit', () => r()), d2.child.kill('SIGTERM')));
+        await stopProcess(d2.child);
       }
     } finally {
       other.cleanup();

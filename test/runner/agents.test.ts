@@ -7,6 +7,7 @@ import type { AgentConfig } from '../../src/daemon/config.js';
 import type { AgentEvent } from '../../src/runner/types.js';
 import { FAKE_AGENTS, waitUntil } from '../helpers/daemon.js';
 import { tempDir } from '../helpers/repo.js';
+import { alive } from '../helpers/cli.js';
 
 let cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -114,14 +115,6 @@ describe('agent adapters', () => {
 });
 
 describe('runProcess', () => {
-  function alive(pid: number): boolean {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  }
 
   it('reports a missing binary', async () => {
     const o = await runProcess({

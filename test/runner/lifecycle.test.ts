@@ -5,6 +5,7 @@ import type { Daemon } from '../../src/daemon/daemon.js';
 import { ManualClock } from '../../src/lib/clock.js';
 import { api, startTestDaemon, waitJob, waitUntil } from '../helpers/daemon.js';
 import { git, makeTempRepo, tempDir } from '../helpers/repo.js';
+import { alive } from '../helpers/cli.js';
 
 let cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -26,14 +27,6 @@ const submit = async (d: Daemon, prompt: string, extra: Record<string, unknown> 
   return r.body.job_id;
 };
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('runner lifecycle (real daemon, real git, fake claude)', () => {
   it('runs two jobs at once, each in its own workspace and branch', async () => {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync, writeFileSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
-import { api, spawnDaemon, waitJob, waitUntil, fakeAgents } from '../helpers/daemon.js';
+import { api, spawnDaemon, waitJob, waitUntil, fakeAgents, writeColonyConfig } from '../helpers/daemon.js';
 import { makeTempRepo, tempDir } from '../helpers/repo.js';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,8 +25,7 @@ describe('durable jobs across a daemon crash (real `colony serve` processes)', (
     const repo = makeTempRepo();
     const t = tempDir();
     cleanups.push(repo.cleanup, t.cleanup);
-    mkdirSync(join(repo.dir, '.colony'), { recursive: true });
-    writeFileSync(join(repo.dir, '.colony', 'config.json'), JSON.stringify({ agents: fakeAgents(), max_concurrency: 1 }));
+    writeColonyConfig(repo.dir, { agents: fakeAgents(), max_concurrency: 1 });
 
     const first = await spawnDaemon(repo.dir);
     cleanups.push(() => stop(first.child, 'SIGKILL'));
