@@ -7,6 +7,7 @@ const SCENARIOS: Record<string, () => Promise<{ default: BenchScenario }>> = {
   coord: () => import('./coord.js'),
   hub: () => import('./hub.js'),
   memory: () => import('./memory.js'),
+  'memory-quality': () => import('./memory-quality.js'),
   // scenarios: add one line per bench module here
 };
 

@@ -3,7 +3,7 @@ import { InvalidInputError } from '../lib/errors.js';
 import { createLogger } from '../lib/log.js';
 import { openHubStore, type HubStore } from '../hub/store.js';
 import { buildHub } from '../hub/server.js';
-import { keyIdOf, publicKeyFromRaw } from '../hub/identity.js';
+import { keyIdOf, parsePublicKey } from '../hub/identity.js';
 import { printResult, table } from './output.js';
 
 const DEFAULT_DB = 'sqlite:hub.db';
@@ -58,7 +58,7 @@ export function registerHub(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (repo: string, publicKey: string, o) => {
       if (!REPO_ID.test(repo)) throw new InvalidInputError(`'${repo}' must look like owner/slug`);
-      publicKeyFromRaw(publicKey);
+      parsePublicKey(publicKey);
       const keyId = keyIdOf(publicKey);
       await withStore(o.db, (s) => s.addKey(repo, publicKey, keyId, o.name));
       printResult(o.json, { key_id: keyId, repo }, (v) => `added key ${v.key_id} for ${v.repo}`);

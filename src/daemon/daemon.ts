@@ -2,6 +2,7 @@ import { writeFileSync, rmSync, mkdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { sha256Hex } from '../lib/ids.js';
+import { ColonyError } from '../lib/errors.js';
 import type { FastifyInstance } from 'fastify';
 import type { ColonyConfig } from './config.js';
 import { colonyPaths, type ColonyPaths } from './paths.js';
@@ -109,7 +110,16 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     tools,
     isShuttingDown: () => shuttingDown,
   });
-  await app.listen({ host: config.host, port: config.port });
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (err) {
+    stopCheckpoints();
+    db.close();
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new ColonyError('port_in_use', `port ${config.port} on ${config.host} is already in use; pass --port (0 picks a free one)`);
+    if (code === 'EADDRNOTAVAIL') throw new ColonyError('bad_host', `cannot bind ${config.host}: no such local address`);
+    throw err;
+  }
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;

@@ -7,7 +7,7 @@ import { sha256Hex } from '../lib/ids.js';
 /** A colony's ed25519 signing identity. */
 export interface Identity {
   keyId: string;
-  /** Raw 32-byte public key, base64url: what `colony hub keys add` takes. */
+  /** `ed25519:` + the raw 32-byte public key in base64url: what `colony hub keys add` takes. */
   publicKey: string;
   privateKey: KeyObject;
 }
@@ -19,19 +19,26 @@ export function rawPublicKey(key: KeyObject): Buffer {
   return (key.export({ format: 'der', type: 'spki' }) as Buffer).subarray(SPKI_PREFIX.length);
 }
 
-export function publicKeyFromRaw(b64url: string): KeyObject {
-  const raw = Buffer.from(b64url, 'base64url');
+/**
+ * The printed form carries a prefix: base64url may begin with '-', which a command line
+ * would read as an option.
+ */
+const PREFIX = 'ed25519:';
+const rawPart = (publicKey: string): string => (publicKey.startsWith(PREFIX) ? publicKey.slice(PREFIX.length) : publicKey);
+
+export function parsePublicKey(publicKey: string): KeyObject {
+  const raw = Buffer.from(rawPart(publicKey), 'base64url');
   if (raw.length !== 32) throw new ColonyError('bad_key', 'public key must be 32 bytes of ed25519, base64url-encoded');
   return createPublicKey({ key: Buffer.concat([SPKI_PREFIX, raw]), format: 'der', type: 'spki' });
 }
 
 /** key_id: the first 16 hex digits of the public key's SHA-256. */
-export function keyIdOf(publicKeyB64url: string): string {
-  return sha256Hex(Buffer.from(publicKeyB64url, 'base64url')).slice(0, 16);
+export function keyIdOf(publicKey: string): string {
+  return sha256Hex(Buffer.from(rawPart(publicKey), 'base64url')).slice(0, 16);
 }
 
 function fromPrivate(privateKey: KeyObject): Identity {
-  const publicKey = rawPublicKey(createPublicKey(privateKey)).toString('base64url');
+  const publicKey = PREFIX + rawPublicKey(createPublicKey(privateKey)).toString('base64url');
   return { keyId: keyIdOf(publicKey), publicKey, privateKey };
 }
 

@@ -7,7 +7,7 @@ import { describeZodError } from '../lib/validate.js';
 import { RECORD_KINDS, type WireRecord } from '../coord/wire.js';
 import type { HubStore } from './store.js';
 import { MAX_SKEW_S, parseAuthorization, verifySignature } from './signature.js';
-import { publicKeyFromRaw } from './identity.js';
+import { parsePublicKey } from './identity.js';
 
 export const MAX_PUSH_BATCH = 500;
 export const MAX_PULL_LIMIT = 1000;
@@ -95,7 +95,7 @@ export function buildHub(opts: HubOptions): FastifyInstance {
     const t = now();
     if (Math.abs(t - sig.ts) > MAX_SKEW_S) return fail(`timestamp ${sig.ts} is more than ${MAX_SKEW_S} s from the hub's clock (${t})`);
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    if (!verifySignature(publicKeyFromRaw(key.public_key), sig, req.method, req.url, body)) return fail('bad signature');
+    if (!verifySignature(parsePublicKey(key.public_key), sig, req.method, req.url, body)) return fail('bad signature');
     if (seen.has(sig.sig)) return fail('signature already used (replay)');
     seen.set(sig.sig, sig.ts);
     if (seen.size > 10_000) for (const [s, ts] of seen) if (t - ts > MAX_SKEW_S) seen.delete(s);

@@ -205,16 +205,21 @@ export class MemoryService {
     const known = terms.filter((t) => this.s.hasTerm!.get(fts([t], 'AND')) !== undefined);
     const unknown = terms.filter((t) => !known.includes(t) && t.length >= 3);
     const lists: number[][] = [];
+    // One word-level ranking: matches of stricter queries rank above those of looser ones.
+    const words: number[] = [];
     const seen = new Set<number>();
     const take = (q: string): void => {
-      const rows = (this.s.bm25!.all({ q, scope, n: CANDIDATES }) as { rowid: number }[]).map((r) => r.rowid);
-      const fresh = rows.filter((r) => !seen.has(r));
-      fresh.forEach((r) => seen.add(r));
-      if (fresh.length) lists.push(fresh);
+      for (const { rowid } of this.s.bm25!.all({ q, scope, n: CANDIDATES }) as { rowid: number }[]) {
+        if (!seen.has(rowid)) {
+          seen.add(rowid);
+          words.push(rowid);
+        }
+      }
     };
     for (let n = known.length; n >= 1 && seen.size < CANDIDATES / 2; n--) take(fts(known.slice(0, n), 'AND'));
     // Still scarce: the cue is a list of separate topics; each word on its own.
     for (const t of known.slice(1)) if (seen.size < CANDIDATES / 2) take(fts([t], 'AND'));
+    if (words.length) lists.push(words);
     if (unknown.length || seen.size === 0) {
       const grams = (unknown.length ? unknown : terms).filter((t) => t.length >= 3);
       if (grams.length) lists.push((this.s.tri!.all({ q: fts(grams, 'OR'), scope, n: CANDIDATES }) as { rowid: number }[]).map((r) => r.rowid));
