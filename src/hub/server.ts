@@ -68,6 +68,13 @@ export function buildHub(opts: HubOptions): FastifyInstance {
   });
   const now = opts.now ?? (() => Math.floor(Date.now() / 1000));
   const seen = new Map<string, number>();
+  // Parsed public keys by their text: verifying must not re-import a key per request.
+  const keyObjects = new Map<string, ReturnType<typeof parsePublicKey>>();
+  const keyObject = (text: string): ReturnType<typeof parsePublicKey> => {
+    let k = keyObjects.get(text);
+    if (!k) keyObjects.set(text, (k = parsePublicKey(text)));
+    return k;
+  };
   const metrics = { pushed: 0, skipped: 0, pulled: 0, unauthorized: 0 };
 
   // Keep bodies raw: the signature covers the exact bytes.
@@ -95,7 +102,7 @@ export function buildHub(opts: HubOptions): FastifyInstance {
     const t = now();
     if (Math.abs(t - sig.ts) > MAX_SKEW_S) return fail(`timestamp ${sig.ts} is more than ${MAX_SKEW_S} s from the hub's clock (${t})`);
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    if (!verifySignature(parsePublicKey(key.public_key), sig, req.method, req.url, body)) return fail('bad signature');
+    if (!verifySignature(keyObject(key.public_key), sig, req.method, req.url, body)) return fail('bad signature');
     if (seen.has(sig.sig)) return fail('signature already used (replay)');
     seen.set(sig.sig, sig.ts);
     if (seen.size > 10_000) for (const [s, ts] of seen) if (t - ts > MAX_SKEW_S) seen.delete(s);

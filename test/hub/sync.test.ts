@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { colony } from '../helpers/cli.js';
 import { join } from 'node:path';
+import { statSync } from 'node:fs';
 import { openDatabase } from '../../src/lib/sqlite.js';
 import { colonyMigrations } from '../../src/daemon/migrations.js';
 import { ManualClock } from '../../src/lib/clock.js';
@@ -54,7 +55,8 @@ describe('sync between colonies through a real hub process', () => {
     const b = makeTempRepo();
     cleanups.push(hubDir.cleanup, a.cleanup, b.cleanup);
     const hubDb = join(hubDir.dir, 'hub.db');
-    const ids = [];
+    const ids: string[] = [];
+    const publicKeys: string[] = [];
     for (const r of [a.dir, b.dir]) {
       const init = JSON.parse((await colony(['identity', 'init', '--json'], r)).stdout);
       expect(init).toMatchObject({ key_id: expect.stringMatching(/^[0-9a-f]{16}$/), public_key: expect.any(String), created: true });
@@ -62,8 +64,15 @@ describe('sync between colonies through a real hub process', () => {
       const added = await colony(['hub', 'keys', 'add', 'acme/app', init.public_key, '--name', 'colony', '--db', `sqlite:${hubDb}`, '--json'], r);
       expect(JSON.parse(added.stdout)).toEqual({ key_id: init.key_id, repo: 'acme/app' });
       ids.push(init.key_id);
+      publicKeys.push(init.public_key);
     }
+    expect(statSync(join(a.dir, '.colony', 'identity.key')).mode & 0o777).toBe(0o600);
     expect(JSON.parse((await colony(['hub', 'keys', 'ls', '--db', `sqlite:${hubDb}`, '--json'], a.dir)).stdout).keys).toHaveLength(2);
+    const spare = JSON.parse((await colony(['hub', 'keys', 'add', 'acme/other', publicKeys[0]!, '--db', `sqlite:${hubDb}`, '--json'], a.dir)).stdout);
+    expect(spare).toEqual({ key_id: ids[0], repo: 'acme/other' });
+    expect(JSON.parse((await colony(['hub', 'keys', 'ls', 'acme/other', '--db', `sqlite:${hubDb}`, '--json'], a.dir)).stdout).keys).toHaveLength(1);
+    const bad = await colony(['hub', 'keys', 'add', 'not-a-repo', 'ed25519:xyz', '--db', `sqlite:${hubDb}`], a.dir);
+    expect(bad.stderr).toMatch(/owner\/slug/);
     const hub = await startHubProcess(hubDb);
 
     // Colony A reserves through its store; then pushes.
@@ -96,6 +105,10 @@ describe('sync between colonies through a real hub process', () => {
     const refused = await colony(['coord', 'push', ...hubFlags], stranger.dir);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/^colony: hub: unknown key [0-9a-f]+ for acme\/app\n$/);
+    // A removed key no longer opens the hub.
+    expect(JSON.parse((await colony(['hub', 'keys', 'rm', ids[1]!, '--db', `sqlite:${hubDb}`, '--json'], a.dir)).stdout)).toEqual({ removed: true });
+    coordB.reserve({ run_id: 'agent-b', symbols: ['after/removal.ts'] });
+    expect((await colony(['coord', 'push', ...hubFlags], b.dir)).stderr).toMatch(/unknown key/);
   }, 60_000);
 
   it('daemons started with --hub keep in sync: a reservation on one blocks agents on the other', async () => {

@@ -58,8 +58,8 @@ export class HubClient {
         wait *= 2;
         continue;
       }
-      const buf = new Uint8Array(await res.arrayBuffer());
       if (res.status >= 500 && attempt < retries) {
+        await res.arrayBuffer().catch(() => undefined);
         await new Promise((r) => setTimeout(r, wait));
         wait *= 2;
         continue;
@@ -67,7 +67,7 @@ export class HubClient {
       const isMsgpack = (res.headers.get('content-type') ?? '').startsWith('application/msgpack');
       let parsed: any;
       try {
-        parsed = isMsgpack ? decode(buf) : JSON.parse(Buffer.from(buf).toString('utf8'));
+        parsed = isMsgpack ? decode(new Uint8Array(await res.arrayBuffer())) : JSON.parse(await res.text());
       } catch {
         throw new ColonyError('hub_error', `hub answered ${res.status} with an unreadable body`);
       }
