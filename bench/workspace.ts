@@ -8,7 +8,7 @@ import { silentLogger } from '../src/lib/log.js';
 import { median, timeMs, type BenchResult } from './lib.js';
 
 const FILES = 10_000;
-const RUNS = 5;
+const RUNS = 9;
 
 const git = (cwd: string, ...args: string[]): string =>
   execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
