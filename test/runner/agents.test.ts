@@ -153,7 +153,7 @@ describe('runProcess', () => {
       args: ['-p', `x [ignore-term] [started:${started}] [grandchild:${gc}] [block:${t.dir}/never]`, '--output-format', 'stream-json', '--verbose'],
       cwd: t.dir,
       env: process.env,
-      timeoutMs: 1000,
+      timeoutMs: 3000,
       killGraceMs: 300,
       onStdoutLine: () => undefined,
       onStderrLine: () => undefined,

@@ -80,9 +80,10 @@ describe('runner lifecycle (real daemon, real git, fake claude)', () => {
     const { d, tmp } = await setup({ max_concurrency: 1 });
     const blocker = await submit(d, `blocker [started:${tmp}/s] [block:${tmp}/go]`);
     await waitUntil(() => existsSync(`${tmp}/s`), 20_000, 'blocker to start');
-    const patient = await submit(d, 'patient', { timeout_s: 1 });
+    // Room enough for the fake agent to start on a loaded machine, less than the queue wait.
+    const patient = await submit(d, 'patient', { timeout_s: 3 });
     // The patient job waits in the queue for longer than its own timeout.
-    await new Promise((r) => setTimeout(r, 1500));
+    await new Promise((r) => setTimeout(r, 3500));
     writeFileSync(`${tmp}/go`, '');
     await waitJob(d.url, blocker);
     expect((await waitJob(d.url, patient)).status).toBe('completed');
