@@ -1,11 +1,16 @@
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkpointOnTimer, openDatabase } from '../src/lib/sqlite.js';
 import { colonyMigrations } from '../src/daemon/migrations.js';
 import { systemClock } from '../src/lib/clock.js';
 import { MemoryService, type StoreInput } from '../src/memory/service.js';
-import { percentile, type BenchResult } from './lib.js';
+import { median, percentile, type BenchResult } from './lib.js';
+import { RpcClient } from './rpc-client.js';
+
+const BIN = fileURLToPath(new URL('../../bin/colony.js', import.meta.url));
 
 const SUBJECTS = ['the build', 'the deploy pipeline', 'the payments service', 'the auth module', 'the search index', 'the web client', 'the billing job', 'the cache layer', 'the CI runner', 'the metrics exporter', 'the database', 'the queue worker'];
 const VERBS = ['fails when', 'slows down when', 'must be restarted after', 'logs a warning if', 'needs a migration before', 'retries three times when', 'times out whenever', 'is owned by the team that handles'];
@@ -20,7 +25,72 @@ function synthetic(n: number): StoreInput[] {
   }));
 }
 
+/** One socket client's sequential recalls; returns wall-clock ms. */
+async function recallsOver(socket: string, cues: string[]): Promise<number> {
+  const c = await RpcClient.connect(socket);
+  const t = performance.now();
+  for (const cue of cues) await c.call('memory_recall', { cue, budget_tokens: 500 });
+  const ms = performance.now() - t;
+  c.close();
+  return ms;
+}
+
+/** A real daemon with 10,000 memories; clients on its socket, as agents would be. */
+async function concurrency(): Promise<BenchResult[]> {
+  const repo = realpathSync(mkdtempSync(join(tmpdir(), 'colony-bench-memsock-')));
+  execFileSync('git', ['init', '-q', repo]);
+  const token = 'bench-token-0123456789abcdef';
+  const daemon = spawn(process.execPath, [BIN, 'serve', '--repo', repo, '--port', '0', '--json'], {
+    env: { ...process.env, COLONY_TOKEN: token, COLONY_LOG_LEVEL: 'error' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise((r) => daemon.on('exit', r));
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      daemon.stdout!.once('data', (d) => resolve(JSON.parse(String(d).split('\n')[0]!).url));
+      daemon.once('exit', (c) => reject(new Error(`daemon exited ${c}`)));
+    });
+    const mems = synthetic(10_000).map((m) => ({ text: m.text, tags: m.tags }));
+    for (let i = 0; i < mems.length; i += 2000) {
+      const r = await fetch(`${url}/memory/import`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ memories: mems.slice(i, i + 2000) }) });
+      if (!r.ok) throw new Error(`import failed: ${r.status}`);
+    }
+    const socket = join(repo, '.colony', 'colony.sock');
+    const cues = (n: number, seed: number): string[] =>
+      Array.from({ length: n }, (_, i) => `why does ${SUBJECTS[(i + seed) % 12]} fail when ${OBJECTS[(i * 3 + seed) % 10]!.split(' ').slice(-2).join(' ')}`);
+    await recallsOver(socket, cues(20, 99)); // warm the workers
+    const alone: number[] = [];
+    const ten: number[] = [];
+    const single: number[] = [];
+    const three: number[] = [];
+    for (let round = 0; round < 5; round++) {
+      alone.push(await recallsOver(socket, cues(5, round)));
+      const t = performance.now();
+      await Promise.all(Array.from({ length: 10 }, (_, c) => recallsOver(socket, cues(5, round * 10 + c))));
+      ten.push(performance.now() - t);
+      single.push(await recallsOver(socket, cues(1, round)));
+      const t3 = performance.now();
+      await Promise.all(Array.from({ length: 3 }, (_, c) => recallsOver(socket, cues(1, round * 3 + c))));
+      three.push(performance.now() - t3);
+    }
+    const a = median(alone);
+    const s1 = median(single);
+    return [
+      { name: '10 clients × 5 recalls over the socket, 10,000 memories (budget: 2× one client alone)', measured: median(ten), unit: 'ms', budget: 2 * a, kind: 'max', note: `one client alone ${a.toFixed(1)} ms` },
+      { name: '3 connections × 1 recall (budget: 1.5× one recall)', measured: median(three), unit: 'ms', budget: 1.5 * s1, kind: 'max', note: `one recall ${s1.toFixed(2)} ms` },
+    ];
+  } finally {
+    daemon.kill('SIGTERM');
+    await exited;
+    rmSync(repo, { recursive: true, force: true });
+  }
+}
+
 export default async function run(): Promise<BenchResult[]> {
+  return [...(await inProcess()), ...(await concurrency())];
+}
+
+async function inProcess(): Promise<BenchResult[]> {
   const dir = realpathSync(mkdtempSync(join(tmpdir(), 'colony-bench-memory-')));
   const db = openDatabase(join(dir, 'colony.db'), { migrations: colonyMigrations });
   const stop = checkpointOnTimer(db);

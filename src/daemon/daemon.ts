@@ -19,6 +19,7 @@ import type { ToolDef } from '../mcp/tool.js';
 import { coordTools } from '../mcp/tools/coord.js';
 import { memoryTools } from '../mcp/tools/memory.js';
 import { MemoryService } from '../memory/service.js';
+import { RecallPool } from '../memory/pool.js';
 import { startSocketServer, type SocketServer } from '../mcp/socket-server.js';
 import { writeAgentMcpConfig } from '../mcp/agent-config.js';
 import { CoordService } from '../coord/service.js';
@@ -96,7 +97,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   });
 
   const memory = new MemoryService(db, clock);
-  const toolDefs: ToolDef[] = [...coordTools(coord), ...memoryTools(memory)];
+  const recallPool = RecallPool.open(paths.db, clock);
+  if (!recallPool) logger.warn('memory recall worker not built (run npm run build); recalling on the main thread');
+  const toolDefs: ToolDef[] = [...coordTools(coord), ...memoryTools(memory, recallPool)];
   const tools = buildToolMap(toolDefs);
 
   const app = buildApp({
@@ -113,6 +116,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (err) {
+    await recallPool?.close();
     stopCheckpoints();
     db.close();
     const code = (err as NodeJS.ErrnoException).code;
@@ -145,6 +149,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       await runner.shutdown(config.shutdown_grace * 1000);
       await socket.close();
       await app.close();
+      await recallPool?.close();
       rmSync(paths.daemonInfo, { force: true });
       stopCheckpoints();
       db.close();

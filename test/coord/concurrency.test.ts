@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Daemon } from '../../src/daemon/daemon.js';
 import { ROOT, startTestDaemon } from '../helpers/daemon.js';
-import { RpcClient } from '../helpers/rpc.js';
+import { RpcClient } from '../../bench/rpc-client.js';
 import { makeTempRepo, tempDir } from '../helpers/repo.js';
 
 let d: Daemon;

@@ -7,7 +7,7 @@ import { buildToolMap } from '../../src/mcp/registry.js';
 import { defineTool } from '../../src/mcp/tool.js';
 import { NotFoundError } from '../../src/lib/errors.js';
 import { silentLogger } from '../../src/lib/log.js';
-import { RpcClient } from '../helpers/rpc.js';
+import { RpcClient } from '../../bench/rpc-client.js';
 import { tempDir } from '../helpers/repo.js';
 
 let server: SocketServer;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { COLONY_BIN, api, daemonInfo, spawnDaemon, stopProcess } from '../helpers/daemon.js';
-import { RpcClient } from '../helpers/rpc.js';
+import { RpcClient } from '../../bench/rpc-client.js';
 import { makeTempRepo, tempDir } from '../helpers/repo.js';
 
 

@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import type { MemoryService } from '../../memory/service.js';
+import type { RecallPool } from '../../memory/pool.js';
 import { defineTool, type ToolDef } from '../tool.js';
 
 const scope = z.string().min(1).max(100).describe("'repo' (default), 'global', or any name");
 const tags = z.array(z.string().min(1).max(100)).max(50);
 
-/** The memory tools; `runId` tags what a job's agent stores with its run. */
-export function memoryTools(memory: MemoryService): ToolDef[] {
+/** The memory tools; recall goes to the worker pool when there is one. */
+export function memoryTools(memory: MemoryService, pool?: RecallPool): ToolDef[] {
   return [
     defineTool({
       name: 'memory_store',
@@ -26,7 +27,7 @@ export function memoryTools(memory: MemoryService): ToolDef[] {
           tags: tags.optional(),
         })
         .strict(),
-      handler: (a) => memory.recall(a),
+      handler: (a, ctx) => (pool ? pool.recall(a, ctx.signal) : memory.recall(a)),
     }),
     defineTool({
       name: 'memory_forget',

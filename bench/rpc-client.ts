@@ -1,3 +1,4 @@
+// A light newline-delimited JSON-RPC client for the unix socket, as a script or light agent would write it (benches and tests).
 import { createConnection, type Socket } from 'node:net';
 
 /** A raw newline-delimited JSON-RPC client on a unix socket, as a light agent would write it. */
