@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import { colonyMigrations } from '../src/daemon/migrations.js';
 import { ManualClock } from '../src/lib/clock.js';
 import { CoordService } from '../src/coord/service.js';
 import { median, medianMs, percentile, timeMs, type BenchResult } from './lib.js';
+import { spawnColony } from './colony-process.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 
@@ -128,16 +129,8 @@ function memoryFigures(): BenchResult[] {
 async function swarm(): Promise<BenchResult[]> {
   const repo = realpathSync(mkdtempSync(join(tmpdir(), 'colony-bench-swarm-')));
   execFileSync('git', ['init', '-q', repo]);
-  const daemon = spawn(process.execPath, [join(HERE, '..', '..', 'bin', 'colony.js'), 'serve', '--repo', repo, '--port', '0', '--json'], {
-    env: { ...process.env, COLONY_TOKEN: 'bench-token-0123456789abcdef', COLONY_LOG_LEVEL: 'error' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const exited = new Promise((r) => daemon.on('exit', r));
+  const daemon = await spawnColony(['serve', '--repo', repo, '--port', '0'], { COLONY_TOKEN: 'bench-token-0123456789abcdef' });
   try {
-    await new Promise<void>((resolve, reject) => {
-      daemon.stdout!.once('data', () => resolve());
-      daemon.once('exit', (c) => reject(new Error(`daemon exited ${c}`)));
-    });
     const socket = join(repo, '.colony', 'colony.sock');
     const out = execFileSync(process.execPath, [join(HERE, 'swarm-driver.js'), socket, '7000', '150000', '64'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
     const r = JSON.parse(out) as { ops: number; seconds: number; p50: number; p99: number; reserveP99: number; soloP50: number; soloP99: number; granted: number };
@@ -147,8 +140,7 @@ async function swarm(): Promise<BenchResult[]> {
       { name: 'reserve p99 over the socket, one client among 10,000+ active', measured: r.soloP99, unit: 'ms', budget: 5, kind: 'max', note: `p50 ${r.soloP50.toFixed(3)} ms` },
     ];
   } finally {
-    daemon.kill('SIGTERM');
-    await exited;
+    await daemon.stop();
     rmSync(repo, { recursive: true, force: true });
   }
 }

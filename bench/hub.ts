@@ -1,8 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { encode } from '@msgpack/msgpack';
 import { openDatabase } from '../src/lib/sqlite.js';
 import { colonyMigrations } from '../src/daemon/migrations.js';
@@ -16,28 +14,16 @@ import { PgHubStore } from '../src/hub/pg-store.js';
 import { makeRecord } from '../src/coord/records.js';
 import type { WireRecord } from '../src/coord/wire.js';
 import { median, timeMs, type BenchResult } from './lib.js';
+import { spawnColony, type ColonyProcess } from './colony-process.js';
 
-const BIN = fileURLToPath(new URL('../../bin/colony.js', import.meta.url));
 const PG = process.env.COLONY_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 function tmp(prefix: string): string {
   return realpathSync(mkdtempSync(join(tmpdir(), prefix)));
 }
 
-async function startHub(db: string): Promise<{ child: ChildProcess; url: string; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [BIN, 'hub', 'serve', '--port', '0', '--db', db, '--json'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, COLONY_LOG_LEVEL: 'error' },
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-      if (out.includes('\n')) resolve(JSON.parse(out.split('\n')[0]!).url);
-    });
-    child.on('exit', (c) => reject(new Error(`hub exited ${c}`)));
-  });
-  return { child, url, stop: () => new Promise((r) => (child.once('exit', () => r()), child.kill('SIGTERM'))) };
+function startHub(db: string): Promise<ColonyProcess> {
+  return spawnColony(['hub', 'serve', '--port', '0', '--db', db]);
 }
 
 /** A colony with 1,000 records of each of the seven kinds (7,000 to push). */

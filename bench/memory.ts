@@ -1,6 +1,5 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkpointOnTimer, openDatabase } from '../src/lib/sqlite.js';
@@ -9,8 +8,7 @@ import { systemClock } from '../src/lib/clock.js';
 import { MemoryService, type StoreInput } from '../src/memory/service.js';
 import { median, percentile, type BenchResult } from './lib.js';
 import { RpcClient } from './rpc-client.js';
-
-const BIN = fileURLToPath(new URL('../../bin/colony.js', import.meta.url));
+import { spawnColony } from './colony-process.js';
 
 const SUBJECTS = ['the build', 'the deploy pipeline', 'the payments service', 'the auth module', 'the search index', 'the web client', 'the billing job', 'the cache layer', 'the CI runner', 'the metrics exporter', 'the database', 'the queue worker'];
 const VERBS = ['fails when', 'slows down when', 'must be restarted after', 'logs a warning if', 'needs a migration before', 'retries three times when', 'times out whenever', 'is owned by the team that handles'];
@@ -40,16 +38,9 @@ async function concurrency(): Promise<BenchResult[]> {
   const repo = realpathSync(mkdtempSync(join(tmpdir(), 'colony-bench-memsock-')));
   execFileSync('git', ['init', '-q', repo]);
   const token = 'bench-token-0123456789abcdef';
-  const daemon = spawn(process.execPath, [BIN, 'serve', '--repo', repo, '--port', '0', '--json'], {
-    env: { ...process.env, COLONY_TOKEN: token, COLONY_LOG_LEVEL: 'error' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const exited = new Promise((r) => daemon.on('exit', r));
+  const daemon = await spawnColony(['serve', '--repo', repo, '--port', '0'], { COLONY_TOKEN: token });
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      daemon.stdout!.once('data', (d) => resolve(JSON.parse(String(d).split('\n')[0]!).url));
-      daemon.once('exit', (c) => reject(new Error(`daemon exited ${c}`)));
-    });
+    const url = daemon.url;
     const mems = synthetic(10_000).map((m) => ({ text: m.text, tags: m.tags }));
     for (let i = 0; i < mems.length; i += 2000) {
       const r = await fetch(`${url}/memory/import`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ memories: mems.slice(i, i + 2000) }) });
@@ -80,8 +71,7 @@ async function concurrency(): Promise<BenchResult[]> {
       { name: '3 connections × 1 recall (budget: 1.5× one recall)', measured: median(three), unit: 'ms', budget: 1.5 * s1, kind: 'max', note: `one recall ${s1.toFixed(2)} ms` },
     ];
   } finally {
-    daemon.kill('SIGTERM');
-    await exited;
+    await daemon.stop();
     rmSync(repo, { recursive: true, force: true });
   }
 }

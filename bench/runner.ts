@@ -2,7 +2,6 @@ import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, realpathSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { loadConfig } from '../src/daemon/config.js';
 import { colonyPaths } from '../src/daemon/paths.js';
@@ -12,8 +11,8 @@ import { silentLogger } from '../src/lib/log.js';
 import { systemClock } from '../src/lib/clock.js';
 import { Runner, type WorkspaceProvider } from '../src/runner/runner.js';
 import { median, type BenchResult } from './lib.js';
+import { spawnColony } from './colony-process.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 function tempRepo(): string {
   const dir = realpathSync(mkdtempSync(join(tmpdir(), 'colony-bench-runner-')));
@@ -106,20 +105,9 @@ async function healthUnderQueue(): Promise<BenchResult[]> {
       shutdown_grace: 0,
     }),
   );
-  const child = spawn(process.execPath, [join(ROOT, 'bin', 'colony.js'), 'serve', '--repo', repo, '--port', '0', '--json'], {
-    env: { ...process.env, COLONY_TOKEN: token, COLONY_LOG_LEVEL: 'error' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const exited = new Promise((r) => child.on('exit', r));
+  const daemon = await spawnColony(['serve', '--repo', repo, '--port', '0'], { COLONY_TOKEN: token });
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      child.stdout!.on('data', (d) => {
-        out += d;
-        if (out.includes('\n')) resolve(JSON.parse(out.split('\n')[0]!).url);
-      });
-      child.on('exit', (c) => reject(new Error(`daemon exited ${c}`)));
-    });
+    const url = daemon.url;
     const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
     const post = (prompt: string): Promise<Response> =>
       fetch(`${url}/execute`, { method: 'POST', headers, body: JSON.stringify({ prompt }) });
@@ -137,8 +125,7 @@ async function healthUnderQueue(): Promise<BenchResult[]> {
       { name: 'POST /execute accepting 10,000 jobs (100 in flight)', measured: 10_001 / (submitMs / 1000), unit: 'jobs/s', kind: 'info' },
     ];
   } finally {
-    child.kill('SIGTERM');
-    await exited;
+    await daemon.stop();
     rmSync(repo, { recursive: true, force: true });
   }
 }

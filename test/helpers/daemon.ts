@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { spawnColony, type ColonyProcess } from '../../bench/colony-process.js';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -8,7 +9,7 @@ import { silentLogger } from '../../src/lib/log.js';
 import { colonyPaths } from '../../src/daemon/paths.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-export const COLONY_BIN = join(ROOT, 'bin', 'colony.js');
+export { COLONY_BIN } from '../../src/lib/package-root.js';
 export const FAKE_AGENTS = join(ROOT, 'test', 'fixtures', 'agents');
 export const TEST_TOKEN = 'test-token-0123456789abcdef';
 
@@ -71,27 +72,8 @@ export async function waitJob(url: string, id: string, timeoutMs = 20_000, token
 }
 
 /** `colony serve` as a real child process (built dist required); resolves once it listens. */
-export async function spawnDaemon(
-  repo: string,
-  args: string[] = [],
-  env: Record<string, string> = {},
-): Promise<{ child: ChildProcess; url: string; stderr: () => string }> {
-  const child = spawn(process.execPath, [COLONY_BIN, 'serve', '--repo', repo, '--port', '0', '--json', ...args], {
-    env: { ...process.env, COLONY_TOKEN: TEST_TOKEN, COLONY_LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stderr!.on('data', (d) => (err += d));
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const nl = out.indexOf('\n');
-      if (nl >= 0) resolve((JSON.parse(out.slice(0, nl)) as { url: string }).url);
-    });
-    child.on('exit', (code) => reject(new Error(`daemon exited with ${code}: ${err}`)));
-  });
-  return { child, url, stderr: () => err };
+export function spawnDaemon(repo: string, args: string[] = [], env: Record<string, string> = {}): Promise<ColonyProcess> {
+  return spawnColony(['serve', '--repo', repo, '--port', '0', ...args], { COLONY_TOKEN: TEST_TOKEN, COLONY_LOG_LEVEL: 'warn', ...env });
 }
 
 export function daemonInfo(repo: string): { pid: number; url: string } | undefined {

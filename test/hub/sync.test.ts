@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { spawnColony, type ColonyProcess } from '../../bench/colony-process.js';
 import { colony } from '../helpers/cli.js';
 import { join } from 'node:path';
 import { statSync } from 'node:fs';
@@ -10,7 +11,7 @@ import { CoordService } from '../../src/coord/service.js';
 import { HubClient } from '../../src/coord/sync/hub-client.js';
 import { pull, push } from '../../src/coord/sync/sync.js';
 import { initIdentity } from '../../src/hub/identity.js';
-import { COLONY_BIN, api, spawnDaemon, waitUntil, stopProcess } from '../helpers/daemon.js';
+import { api, spawnDaemon, waitUntil, stopProcess } from '../helpers/daemon.js';
 import { makeTempRepo, tempDir } from '../helpers/repo.js';
 
 let cleanups: (() => Promise<void> | void)[] = [];
@@ -21,23 +22,10 @@ afterEach(async () => {
 
 
 /** `colony hub serve` as a real process on a SQLite file; resolves once it listens. */
-async function startHubProcess(db: string, extra: string[] = []): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [COLONY_BIN, 'hub', 'serve', '--port', '0', '--db', `sqlite:${db}`, '--json', ...extra], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, COLONY_LOG_LEVEL: 'warn' },
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-      if (out.includes('\n')) resolve(JSON.parse(out.split('\n')[0]!).url);
-    });
-    child.on('exit', (c) => reject(new Error(`hub exited ${c}`)));
-  });
-  cleanups.push(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  return { child, url };
+async function startHubProcess(db: string): Promise<ColonyProcess> {
+  const hub = await spawnColony(['hub', 'serve', '--port', '0', '--db', `sqlite:${db}`], { COLONY_LOG_LEVEL: 'warn' });
+  cleanups.push(() => hub.stop('SIGKILL'));
+  return hub;
 }
 
 function openColony(dir: string, clock = new ManualClock(Date.now())): CoordService {
