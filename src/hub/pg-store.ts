@@ -23,12 +23,13 @@ export class PgHubStore implements HubStore {
 
   /** `schema` (for tests) puts every table in its own schema. */
   constructor(url: string, private readonly schema?: string) {
-    this.pool = new pg.Pool({ connectionString: url, max: 10 });
-    if (schema) {
-      this.pool.on('connect', (client) => {
-        void client.query(`SET search_path TO "${schema.replace(/"/g, '')}"`);
-      });
-    }
+    // The schema goes in the connection's startup options, so every pooled client has it
+    // before its first query.
+    this.pool = new pg.Pool({
+      connectionString: url,
+      max: 10,
+      ...(schema ? { options: `-c search_path=${schema.replace(/[^A-Za-z0-9_]/g, '')}` } : {}),
+    });
   }
 
   async init(): Promise<void> {
