@@ -1,13 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
-import { InvalidInputError } from '../lib/errors.js';
+import { ColonyError, InvalidInputError } from '../lib/errors.js';
 import { openDatabase } from '../lib/sqlite.js';
 import { systemClock } from '../lib/clock.js';
 import { colonyMigrations } from '../daemon/migrations.js';
 import { colonyPaths } from '../daemon/paths.js';
 import { CoordService, type Holder } from '../coord/service.js';
 import { installPreCommitHook } from '../coord/hook.js';
+import { isPlainPath } from '../coord/symbols.js';
 import { connectDaemon } from './client.js';
 import { printResult, table } from './output.js';
 import { resolveRepoRoot } from './repo.js';
@@ -113,30 +114,42 @@ export function registerCoord(program: Command): void {
   });
   coord
     .command('hook-check', { hidden: true })
-    .description('used by the pre-commit hook')
+    .description('used by the pre-commit hook: refuse staged files reserved by another run')
     .action(async () => {
-      const staged = execFileSync('git', ['diff', '--cached', '--name-only', '-z'], { encoding: 'utf8' })
-        .split('\0')
-        .filter((p) => p && !/[*?[\]{}!]/.test(p));
-      if (staged.length === 0) return;
-      let client;
-      try {
-        client = connectDaemon();
-      } catch (err) {
-        process.stderr.write(`colony: reservations not checked (${(err as Error).message})\n`);
-        return;
-      }
-      const run = process.env.COLONY_RUN_ID;
-      const blocked: Holder[] = [];
-      for (let i = 0; i < staged.length; i += 500) {
-        const r = await client.request<{ holders: Holder[] }>('POST', '/coord/check', { symbols: staged.slice(i, i + 500) });
-        blocked.push(...r.holders.filter((h) => h.run_id !== run));
-      }
+      // --no-renames lists both sides of a rename: moving a reserved file away touches it too.
+      const staged = execFileSync('git', ['diff', '--cached', '--name-only', '--no-renames', '-z'], { encoding: 'utf8' }).split('\0').filter(Boolean);
+      // A name with glob characters or `::` would be read as a pattern or a symbol; say so rather than guess.
+      const unchecked = staged.filter((p) => !isPlainPath(p));
+      if (unchecked.length) process.stderr.write(`colony: not checked against reservations (not a plain path): ${unchecked.join(', ')}\n`);
+      const paths = staged.filter(isPlainPath);
+      if (paths.length === 0) return;
+      const blocked = await reservedByOthers(paths, process.env.COLONY_RUN_ID);
+      if (blocked === undefined) return;
       if (blocked.length) {
         process.stderr.write(`colony: commit refused: staged files are reserved by other runs\n${holders(blocked)}\n`);
         process.exitCode = 1;
       }
     });
+}
+
+/**
+ * Live reservations of other runs over these paths, asked of the repository's daemon;
+ * undefined (with a warning) when no daemon answers, so a stopped colony never blocks git.
+ */
+async function reservedByOthers(paths: string[], run: string | undefined): Promise<Holder[] | undefined> {
+  const blocked: Holder[] = [];
+  try {
+    const client = connectDaemon();
+    for (let i = 0; i < paths.length; i += 500) {
+      const r = await client.request<{ holders: Holder[] }>('POST', '/coord/check', { symbols: paths.slice(i, i + 500) });
+      for (const h of r.holders) if (h.run_id !== run && !blocked.some((b) => b.reservation_id === h.reservation_id)) blocked.push(h);
+    }
+  } catch (err) {
+    if (!(err instanceof ColonyError) || err.code !== 'no_daemon') throw err;
+    process.stderr.write(`colony: warning: reservations not checked (${err.message})\n`);
+    return undefined;
+  }
+  return blocked;
 }
 
 export function registerTask(program: Command): void {

@@ -7,11 +7,17 @@ import { COLONY_BIN } from '../lib/package-root.js';
 const execFileP = promisify(execFile);
 const MARKER = '# colony pre-commit hook';
 
-/** The hook: hand the staged paths to `colony coord hook-check`, which refuses reserved ones. */
+/** Single-quoted for sh: nothing inside is expanded. */
+const shQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * The hook: this node and this colony by absolute path (git's PATH may differ), asked to
+ * check the staged paths; `colony coord hook-check` refuses files reserved by another run.
+ */
 function hookScript(): string {
   return `#!/bin/sh
 ${MARKER}: refuses commits that touch files reserved by another run.
-exec ${JSON.stringify(process.execPath)} ${JSON.stringify(COLONY_BIN)} coord hook-check
+exec ${shQuote(process.execPath)} ${shQuote(COLONY_BIN)} coord hook-check
 `;
 }
 

@@ -52,10 +52,23 @@ export function parseSymbol(raw: unknown): Symbol {
   return { raw, path, name, glob, prefix };
 }
 
+/** Would `p` be read as a whole file (not a glob, not `path::name`, and valid)? */
+export function isPlainPath(p: string): boolean {
+  try {
+    const s = parseSymbol(p);
+    return !s.glob && s.name === null;
+  } catch {
+    return false;
+  }
+}
+
 export function parseSymbols(list: unknown): Symbol[] {
   if (!Array.isArray(list) || list.length === 0) throw new InvalidInputError('symbols: must be a non-empty array');
   if (list.length > 1000) throw new InvalidInputError('symbols: at most 1000 per reservation');
-  return list.map(parseSymbol);
+  const parsed = list.map(parseSymbol);
+  // Naming a symbol twice means nothing more; keep the first, in the caller's order.
+  const seen = new Set<string>();
+  return parsed.filter((s) => !seen.has(s.raw) && (seen.add(s.raw), true));
 }
 
 /** Does symbol name `a` cover or sit inside `b` (same file)? null is the whole file. */

@@ -4,6 +4,9 @@ import { openDatabase, type Db } from '../../src/lib/sqlite.js';
 import { colonyMigrations } from '../../src/daemon/migrations.js';
 import { ManualClock } from '../../src/lib/clock.js';
 import { CoordService } from '../../src/coord/service.js';
+import { canonicalJson } from '../../src/coord/records.js';
+import { ForbiddenError, InvalidInputError, NotFoundError } from '../../src/lib/errors.js';
+import { sha256Hex } from '../../src/lib/ids.js';
 import { tempDir } from '../helpers/repo.js';
 
 let cleanups: (() => void)[] = [];
@@ -224,5 +227,196 @@ describe('records', () => {
     expect(here.coord.taskClaim({ run_id: 'L', task_id: t })).toMatchObject({ claimed: false, holder: { run_id: 'R' } });
     expect(here.coord.gatherRecords(undefined, { origin: 'local' })).toEqual([]);
     expect(() => here.coord.writeRemoteRecords([{ ...records[0]!, origin: 'local' }])).toThrow(/origin/);
+  });
+});
+
+describe('reservation edge cases', () => {
+  it('a late heartbeat does not revive an expired reservation or claim that another run took over', () => {
+    const { coord, clock } = open();
+    coord.reserve({ run_id: 'A', symbols: ['x.ts'], ttl_seconds: 10 });
+    const t = coord.taskCreate({ run_id: 'P', description: 't' }).task_id;
+    coord.taskClaim({ run_id: 'A', task_id: t, ttl_seconds: 10 });
+    clock.advance(20_000);
+    expect(coord.reserve({ run_id: 'B', symbols: ['x.ts'] }).granted).toBe(true);
+    expect(coord.heartbeat({ run_id: 'A' })).toMatchObject({ reservations: 0, claims: 0 });
+    expect(coord.status().reservations.map((r) => r.run_id)).toEqual(['B']);
+    expect(coord.taskClaim({ run_id: 'B', task_id: t }).claimed).toBe(true);
+  });
+
+  it('shared globs coexist; an exclusive path inside a shared glob conflicts; check names holders of every mode', () => {
+    const { coord } = open();
+    expect(coord.reserve({ run_id: 'A', symbols: ['docs/**'], mode: 'shared' }).granted).toBe(true);
+    expect(coord.reserve({ run_id: 'B', symbols: ['docs/api/**'], mode: 'shared' }).granted).toBe(true);
+    const ex = coord.reserve({ run_id: 'C', symbols: ['docs/api/index.md'] });
+    expect(ex.granted).toBe(false);
+    expect((ex as any).conflicts.map((c: any) => c.run_id).sort()).toEqual(['A', 'B']);
+    expect(coord.check({ symbols: ['docs/intro.md'] }).holders.map((h) => h.run_id)).toEqual(['A']);
+    expect(coord.check({ symbols: ['src/a.ts'] }).holders).toEqual([]);
+    expect(coord.status({ run_id: 'B' }).reservations).toEqual([
+      { reservation_id: expect.any(String), run_id: 'B', symbols: ['docs/api/**'], expires_at: expect.any(String), mode: 'shared' },
+    ]);
+  });
+
+  it('a glob reservation is refused while a matching file is held, and a file while a glob covers it', () => {
+    const { coord } = open();
+    expect(coord.reserve({ run_id: 'A', symbols: ['src/net/tcp.c::connect'] }).granted).toBe(true);
+    expect(coord.reserve({ run_id: 'B', symbols: ['src/net/*.c'] }).granted).toBe(false);
+    expect(coord.reserve({ run_id: 'B', symbols: ['src/net/*.h'] }).granted).toBe(true);
+    expect(coord.reserve({ run_id: 'C', symbols: ['src/net/tcp.h::Header'] }).granted).toBe(false);
+  });
+
+  it('refuses intents on released or expired reservations, and records none', () => {
+    const { coord, clock, db } = open();
+    const r = coord.reserve({ run_id: 'A', symbols: ['a.ts'], ttl_seconds: 10 }) as any;
+    clock.advance(11_000);
+    expect(() => coord.intent({ run_id: 'A', reservation_id: r.reservation_id, operation: 'modify', target: 'a.ts' })).toThrow(/no longer active/);
+    const r2 = coord.reserve({ run_id: 'A', symbols: ['b.ts'] }) as any;
+    coord.release({ run_id: 'A', reservation_id: r2.reservation_id });
+    expect(() => coord.intent({ run_id: 'A', reservation_id: r2.reservation_id, operation: 'delete', target: 'b.ts' })).toThrow(/no longer active/);
+    expect(count(db, 'coord_intents')).toBe(0);
+  });
+
+  it('keeps one copy of a symbol named twice', () => {
+    const { coord } = open();
+    const r = coord.reserve({ run_id: 'A', symbols: ['a.ts', 'a.ts', 'b.ts'] }) as any;
+    expect(coord.status().reservations[0]).toMatchObject({ reservation_id: r.reservation_id, symbols: ['a.ts', 'b.ts'] });
+  });
+});
+
+describe('bad input on every operation', () => {
+  it('throws the matching error class with a clear message and stores nothing', () => {
+    const { coord, clock, db } = open();
+    const r = coord.reserve({ run_id: 'A', symbols: ['a.ts'] }) as any;
+    const t = coord.taskCreate({ run_id: 'P', description: 'x' }).task_id;
+    coord.taskClaim({ run_id: 'A', task_id: t });
+    const before = count(db, 'coord_records');
+    const cases: [() => unknown, new (...a: any[]) => Error, RegExp][] = [
+      [() => coord.reserve({ run_id: 'B', symbols: ['a.ts'], ttl_seconds: 0.5 }), InvalidInputError, /ttl_seconds: must be between 1 and 86400/],
+      [() => coord.reserve({ run_id: 'B', symbols: 'a.ts' as any }), InvalidInputError, /symbols: must be a non-empty array/],
+      [() => coord.reserve({ run_id: 'B', symbols: [42 as any] }), InvalidInputError, /non-empty string/],
+      [() => coord.reserve({ run_id: 'B', symbols: ['a.ts\n'] }), InvalidInputError, /control characters/],
+      [() => coord.reserve({ run_id: 'B', symbols: Array.from({ length: 1001 }, (_, i) => `f${i}.ts`) }), InvalidInputError, /at most 1000/],
+      [() => coord.release({ run_id: 'B', reservation_id: r.reservation_id }), ForbiddenError, /belongs to run A, not B/],
+      [() => coord.release({ run_id: 'A', reservation_id: '' }), InvalidInputError, /reservation_id: required/],
+      [() => coord.heartbeat({ run_id: 'A', ttl_seconds: -1 }), InvalidInputError, /ttl_seconds/],
+      [() => coord.heartbeat({ run_id: 'A', ttl_seconds: 86_401 }), InvalidInputError, /ttl_seconds/],
+      [() => coord.intent({ run_id: 'A', reservation_id: 'res_nope', operation: 'modify', target: 'a.ts' }), NotFoundError, /no reservation res_nope/],
+      [() => coord.intent({ run_id: 'A', reservation_id: r.reservation_id, operation: 'modify', target: '../a.ts' }), InvalidInputError, /^target:/],
+      [() => coord.depend({ reservation_id: r.reservation_id, depends_on: ['res_nope'] }), NotFoundError, /no reservation res_nope/],
+      [() => coord.depend({ reservation_id: r.reservation_id, depends_on: [r.reservation_id] }), InvalidInputError, /itself/],
+      [() => coord.check({ symbols: [] }), InvalidInputError, /non-empty/],
+      [() => coord.taskCreate({ run_id: 'P', description: 'y', priority: 1.5 }), InvalidInputError, /priority/],
+      [() => coord.taskCreate({ run_id: 'P', description: 'y', depends_on: ['task_nope'] }), NotFoundError, /no task task_nope/],
+      [() => coord.taskClaim({ run_id: 'B', task_id: 'task_nope' }), NotFoundError, /no task task_nope/],
+      [() => coord.taskClaim({ run_id: 'B', task_id: t, ttl_seconds: 1e9 }), InvalidInputError, /ttl_seconds/],
+      [() => coord.taskComplete({ run_id: 'B', task_id: t }), ForbiddenError, /claimed by run A/],
+      [() => coord.taskAbandon({ run_id: 'B', task_id: t }), ForbiddenError, /claimed by run A, not B/],
+      [() => coord.taskDepend({ task_id: t, depends_on: [] }), InvalidInputError, /at least 1/],
+      [() => coord.taskDepend({ task_id: t, depends_on: [t] }), InvalidInputError, /itself/],
+      [() => coord.taskReady({ limit: 0 }), InvalidInputError, /limit/],
+      [() => coord.gc({ graceSeconds: -1 }), InvalidInputError, /grace/],
+    ];
+    for (const [call, cls, msg] of cases) {
+      let thrown: unknown;
+      try {
+        call();
+      } catch (err) {
+        thrown = err;
+      }
+      expect(thrown, String(call)).toBeInstanceOf(cls);
+      expect((thrown as Error).message).toMatch(msg);
+    }
+    clock.advance(1);
+    expect(count(db, 'coord_records')).toBe(before);
+    expect(count(db, 'coord_reservations')).toBe(1);
+    expect(count(db, 'coord_tasks')).toBe(1);
+  });
+});
+
+describe('atomicity', () => {
+  it('a failure in the middle of a reserve leaves no part of it behind', () => {
+    const { coord, db } = open();
+    // A real SQLite failure after the record, the reservation row and its first symbol are written.
+    db.exec(`CREATE TEMP TRIGGER boom BEFORE INSERT ON coord_symbols WHEN NEW.path = 'boom.ts' BEGIN SELECT RAISE(ABORT, 'disk says no'); END`);
+    expect(() => coord.reserve({ run_id: 'A', symbols: ['ok.ts', 'boom.ts'] })).toThrow(/disk says no/);
+    for (const table of ['coord_records', 'coord_reservations', 'coord_symbols']) expect(count(db, table)).toBe(0);
+    db.exec('DROP TRIGGER boom');
+    expect(coord.reserve({ run_id: 'B', symbols: ['ok.ts'] }).granted).toBe(true);
+  });
+
+  it('a remote batch with one record lacking its origin stores none of the batch', () => {
+    const there = open();
+    there.coord.reserve({ run_id: 'R', symbols: ['a.ts'] });
+    there.coord.taskCreate({ run_id: 'R', description: 'x' });
+    const records = there.coord.gatherRecords().map((x) => ({ ...x, origin: 'colony-there' }));
+    const here = open();
+    expect(() => here.coord.writeRemoteRecords([...records, { ...records[0]!, origin: '' }])).toThrow(InvalidInputError);
+    expect(count(here.db, 'coord_records')).toBe(0);
+  });
+});
+
+describe('record log', () => {
+  it('record_id is the sha256 of kind and canonical JSON payload, whatever the key order', () => {
+    const { coord } = open();
+    coord.reserve({ run_id: 'A', symbols: ['a.ts'] });
+    coord.taskCreate({ run_id: 'A', description: 'd', priority: 3 });
+    for (const rec of coord.gatherRecords()) {
+      expect(rec.record_id).toBe(sha256Hex(`${rec.kind}\n${canonicalJson(rec.payload)}`));
+      const reversed = Object.fromEntries(Object.entries(rec.payload).reverse());
+      expect(sha256Hex(`${rec.kind}\n${canonicalJson(reversed)}`)).toBe(rec.record_id);
+    }
+  });
+
+  it('gathers page by page after a cursor, oldest first, without gaps or repeats', () => {
+    const { coord, clock } = open();
+    for (let i = 0; i < 25; i++) {
+      coord.reserve({ run_id: `r${i}`, symbols: [`f${i}.ts`] });
+      if (i % 3 === 0) clock.advance(1); // several records share a millisecond
+    }
+    const all = coord.gatherRecords(['reservation']);
+    const paged: string[] = [];
+    let after: { created_at: number; record_id: string } | undefined;
+    for (;;) {
+      const page = coord.gatherRecords(['reservation'], { after, limit: 7 });
+      paged.push(...page.map((r) => r.record_id));
+      if (page.length < 7) break;
+      after = page[page.length - 1]!;
+    }
+    expect(paged).toEqual(all.map((r) => r.record_id));
+    expect(all).toHaveLength(25);
+  });
+
+  it('a release pulled before its reservation still frees it; remote heartbeats extend remote reservations', () => {
+    const there = open();
+    const here = open();
+    there.clock.set(here.clock.now());
+    const kept = there.coord.reserve({ run_id: 'R', symbols: ['kept.ts'], ttl_seconds: 60 }) as any;
+    const gone = there.coord.reserve({ run_id: 'R', symbols: ['gone.ts'] }) as any;
+    there.coord.release({ run_id: 'R', reservation_id: gone.reservation_id });
+    there.clock.advance(30_000);
+    there.coord.heartbeat({ run_id: 'R', ttl_seconds: 600 });
+    const records = there.coord.gatherRecords().map((x) => ({ ...x, origin: 'colony-there' }));
+    // Worst order: tombstone and heartbeat first (hub batches may cross).
+    const order = ['release', 'heartbeat', 'reservation'];
+    records.sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind));
+    expect(here.coord.writeRemoteRecords(records)).toEqual({ inserted: 4, skipped: 0 });
+    here.clock.advance(120_000); // past the 60 s ttl, inside the heartbeat
+    expect(here.coord.status().reservations.map((r) => r.reservation_id)).toEqual([kept.reservation_id]);
+    expect(here.coord.reserve({ run_id: 'L', symbols: ['gone.ts'] }).granted).toBe(true);
+    expect(here.coord.reserve({ run_id: 'L', symbols: ['kept.ts'] }).granted).toBe(false);
+  });
+
+  it('a remote completion readies local dependents; malformed remote payloads are skipped', () => {
+    const there = open();
+    const here = open();
+    const dep = there.coord.taskCreate({ run_id: 'R', description: 'remote first' }).task_id;
+    here.coord.writeRemoteRecords(there.coord.gatherRecords(['task']).map((x) => ({ ...x, origin: 'colony-there' })));
+    const mine = here.coord.taskCreate({ run_id: 'L', description: 'after remote', depends_on: [dep] }).task_id;
+    expect(here.coord.taskReady().tasks.map((t) => t.task_id)).toEqual([dep]);
+    there.coord.taskComplete({ run_id: 'R', task_id: dep });
+    const done = there.coord.gatherRecords(['task']).map((x) => ({ ...x, origin: 'colony-there' }));
+    const bogus = { ...done[0]!, record_id: 'f'.repeat(64), payload: { task_id: 'task_x' } };
+    expect(here.coord.writeRemoteRecords([...done, bogus])).toEqual({ inserted: 1, skipped: 1 });
+    expect(here.coord.taskReady().tasks.map((t) => t.task_id)).toEqual([mine]);
   });
 });

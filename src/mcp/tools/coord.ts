@@ -3,7 +3,7 @@ import type { CoordService } from '../../coord/service.js';
 import { defineTool, type ToolDef } from '../tool.js';
 
 const runId = z.string().min(1).max(200).describe('your run id (COLONY_RUN_ID in a Colony job)');
-const ttl = z.number().positive().max(86_400).optional().describe('seconds until expiry (default 600)');
+const ttl = z.number().min(1).max(86_400).optional().describe('seconds until expiry, 1 to 86400 (default 600)');
 const symbols = z
   .array(z.string().min(1).max(1024))
   .min(1)

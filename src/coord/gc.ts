@@ -1,0 +1,89 @@
+import type { Clock } from '../lib/clock.js';
+import { InvalidInputError } from '../lib/errors.js';
+import type { CoordStore } from './store.js';
+
+export interface GcResult {
+  reservations_removed: number;
+  releases_removed: number;
+  intents_removed: number;
+  heartbeats_removed: number;
+  dependencies_removed: number;
+  claims_removed: number;
+}
+
+export interface GcOptions {
+  /** Count what would go, remove nothing. */
+  dryRun?: boolean;
+  /** Keep dead records this long past their death (default 0). */
+  graceSeconds?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+const PROGRESS_EVERY = 1000;
+
+/**
+ * Remove what has been dead for longer than the grace period: reservations released or
+ * expired (heartbeats included) with their intents, dependencies and release tombstones;
+ * expired claims; and heartbeats of runs that hold nothing any more. Live removal is one
+ * transaction; a dry run counts the same things in one read snapshot.
+ */
+export function collectGarbage(store: CoordStore, clock: Clock, opts: GcOptions = {}): GcResult {
+  const grace = opts.graceSeconds ?? 0;
+  if (typeof grace !== 'number' || !Number.isFinite(grace) || grace < 0) {
+    throw new InvalidInputError('grace: must be zero or more seconds', { fields: ['grace'] });
+  }
+  const dry = !!opts.dryRun;
+  const counts: GcResult = {
+    reservations_removed: 0,
+    releases_removed: 0,
+    intents_removed: 0,
+    heartbeats_removed: 0,
+    dependencies_removed: 0,
+    claims_removed: 0,
+  };
+  const work = (): GcResult => {
+    const cutoff = clock.now() - grace * 1000;
+    const dead = store.all<{ reservation_id: string; record_id: string }>('deadReservations', { cutoff });
+    let done = 0;
+    for (const r of dead) {
+      const intents = store.all<{ record_id: string }>('intentsOf', r.reservation_id);
+      const releases = store.all<{ record_id: string }>('releasesOf', r.reservation_id);
+      const dep = store.get<{ record_id: string }>('getDependency', r.reservation_id);
+      counts.reservations_removed++;
+      counts.intents_removed += intents.length;
+      counts.releases_removed += releases.length;
+      if (dep) counts.dependencies_removed++;
+      if (!dry) {
+        for (const x of intents) store.deleteRecord(x.record_id);
+        for (const x of releases) store.deleteRecord(x.record_id);
+        if (dep) store.deleteRecord(dep.record_id);
+        store.deleteRecord(r.record_id);
+        store.run('deleteSymbols', [r.reservation_id]);
+        store.run('deleteIntents', [r.reservation_id]);
+        store.run('deleteReleases', [r.reservation_id]);
+        store.run('deleteDependency', [r.reservation_id]);
+        store.run('deleteReservation', [r.reservation_id]);
+      }
+      if (++done % PROGRESS_EVERY === 0) opts.onProgress?.(done, dead.length);
+    }
+    opts.onProgress?.(dead.length, dead.length);
+    for (const c of store.all<{ task_id: string; record_id: string }>('deadClaims', { cutoff })) {
+      counts.claims_removed++;
+      if (!dry) {
+        store.deleteRecord(c.record_id);
+        store.run('deleteClaim', [c.task_id]);
+      }
+    }
+    // A dry run still sees the dead rows above, so it asks which heartbeats would fall with them.
+    const heartbeats = store.all<{ run_id: string; origin: string; record_id: string }>(dry ? 'deadHeartbeatsIfCollected' : 'deadHeartbeats', { cutoff });
+    for (const h of heartbeats) {
+      counts.heartbeats_removed++;
+      if (!dry) {
+        store.deleteRecord(h.record_id);
+        store.run('deleteHeartbeat', [h.run_id, h.origin]);
+      }
+    }
+    return counts;
+  };
+  return dry ? store.read(work) : store.tx(work);
+}

@@ -1,0 +1,99 @@
+import { z } from 'zod';
+import { InvalidInputError } from '../lib/errors.js';
+import type { CoordStore } from './store.js';
+import type { Reservations } from './reservations.js';
+import type { Tasks } from './tasks.js';
+import { parseSymbols } from './symbols.js';
+import type { RecordKind, WireRecord } from './wire.js';
+
+const str = z.string().min(1);
+const ms = z.number().int();
+
+/** What each kind's payload must hold before a record from another colony may touch the indexes. */
+const PAYLOADS: Record<RecordKind, z.ZodTypeAny> = {
+  reservation: z.object({
+    reservation_id: str,
+    run_id: str,
+    symbols: z.array(str).min(1),
+    mode: z.enum(['exclusive', 'shared']),
+    expires_at: ms,
+  }),
+  intent: z.object({ intent_id: str, run_id: str, reservation_id: str, operation: str, target: str }),
+  release: z.object({ release_id: str, reservation_id: str, run_id: str, released_at: ms }),
+  heartbeat: z.object({ run_id: str, extended_expires_at: ms }),
+  dependency: z.object({ reservation_id: str, depends_on: z.array(str) }),
+  task: z.object({
+    task_id: str,
+    run_id: str,
+    description: z.string(),
+    priority: ms,
+    depends_on: z.array(str),
+    completed_at: ms.nullable(),
+    completed_by: z.string().nullable(),
+  }),
+  claim: z.object({ task_id: str, claimer_run_id: str, claimed_at: ms, expires_at: ms, abandoned: z.boolean().optional() }),
+};
+
+function payloadValid(r: WireRecord): boolean {
+  if (!PAYLOADS[r.kind]?.safeParse(r.payload).success) return false;
+  if (r.kind === 'reservation') {
+    try {
+      parseSymbols((r.payload as { symbols: unknown }).symbols);
+    } catch {
+      return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * Store records that came from other colonies. They keep their origin (so they are never
+ * pushed back as ours) and go through the same `apply` paths as local writes, so they
+ * count in conflict checks and readiness exactly like local records. Known records and
+ * records whose payload does not fit their kind are skipped, never half-applied; the whole
+ * batch is one transaction.
+ */
+export function writeRemoteRecords(
+  store: CoordStore,
+  domains: { reservations: Reservations; tasks: Tasks },
+  records: readonly WireRecord[],
+): { inserted: number; skipped: number } {
+  for (const r of records) {
+    if (!r || typeof r !== 'object' || typeof r.origin !== 'string' || !r.origin || r.origin === 'local') {
+      throw new InvalidInputError('records: a remote record needs the origin it came from (not "local")');
+    }
+  }
+  let inserted = 0;
+  let skipped = 0;
+  store.tx(() => {
+    for (const r of records) {
+      if (store.hasRecord(r.record_id) || !payloadValid(r)) {
+        skipped++;
+        continue;
+      }
+      apply(domains, r);
+      inserted++;
+    }
+  });
+  return { inserted, skipped };
+}
+
+function apply({ reservations, tasks }: { reservations: Reservations; tasks: Tasks }, r: WireRecord): void {
+  switch (r.kind) {
+    case 'reservation':
+      return reservations.applyReservation(r);
+    case 'release':
+      return reservations.applyRelease(r);
+    case 'intent':
+      return reservations.applyIntent(r);
+    case 'heartbeat':
+      return reservations.applyHeartbeat(r);
+    case 'dependency':
+      return reservations.applyDependency(r);
+    case 'task':
+      return tasks.applyTask(r);
+    case 'claim':
+      tasks.applyClaim(r);
+      return;
+  }
+}
