@@ -88,14 +88,14 @@ async function inProcess(): Promise<BenchResult[]> {
     const memory = new MemoryService(db, systemClock);
     const all = synthetic(100_000);
     const t0 = performance.now();
-    for (let i = 0; i < all.length; i += 1000) memory.storeMany(all.slice(i, i + 1000));
+    for (let i = 0; i < all.length; i += 1000) await memory.storeMany(all.slice(i, i + 1000));
     const storeRate = all.length / ((performance.now() - t0) / 1000);
     const cues = Array.from({ length: 600 }, (_, i) => `why does ${SUBJECTS[i % 12]} ${VERBS[(i * 7) % 8]!.split(' ')[0]} when ${OBJECTS[(i * 3) % 10]!.split(' ').slice(-2).join(' ')}`);
-    for (const cue of cues.slice(0, 50)) memory.recall({ cue, budget_tokens: 500 });
+    for (const cue of cues.slice(0, 50)) await memory.recall({ cue, budget_tokens: 500 });
     const lat: number[] = [];
     for (const cue of cues) {
       const t = process.hrtime.bigint();
-      memory.recall({ cue, budget_tokens: 500 });
+      await memory.recall({ cue, budget_tokens: 500 });
       lat.push(Number(process.hrtime.bigint() - t) / 1e6);
     }
     lat.sort((a, b) => a - b);

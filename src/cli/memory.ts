@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
+import { Presets, SingleBar } from 'cli-progress';
 import { InvalidInputError } from '../lib/errors.js';
 import { connectDaemon } from './client.js';
 import { printResult, table } from './output.js';
@@ -11,6 +12,29 @@ function int(name: string) {
     if (!Number.isInteger(n) || n < 1) throw new InvalidInputError(`${name} must be a positive whole number, got '${v}'`);
     return n;
   };
+}
+
+interface MemoryStats {
+  memories: number;
+  tokens: number;
+  scopes: { scope: string; count: number; tokens: number }[];
+  embedder: string;
+  embedding: { current: number; pending: number; error?: string };
+}
+
+/** Poll until nothing is left to re-embed, with a progress bar where a person is watching. */
+async function waitForEmbedding(stats: () => Promise<MemoryStats>): Promise<MemoryStats> {
+  let s = await stats();
+  const bar = process.stderr.isTTY && s.embedding.pending > 0 ? new SingleBar({ format: 're-embedding [{bar}] {value}/{total} {note}', stream: process.stderr }, Presets.shades_classic) : undefined;
+  bar?.start(s.memories, s.embedding.current, { note: '' });
+  while (s.embedding.pending > 0) {
+    await new Promise((r) => setTimeout(r, 500));
+    s = await stats();
+    bar?.setTotal(s.memories);
+    bar?.update(s.embedding.current, { note: s.embedding.error ? `stalled: ${s.embedding.error.slice(0, 60)}` : '' });
+  }
+  bar?.stop();
+  return s;
 }
 
 const common = (cmd: Command): Command => cmd.option('--repo <dir>', 'repository whose daemon to use').option('--json', 'print JSON');
@@ -65,10 +89,18 @@ export function registerMemory(program: Command): void {
           : 'no memories',
       );
     });
-  common(memory.command('stats').description('counts per scope')).action(async (o) => {
-    const r = await connectDaemon(o.repo).request('POST', '/memory/stats', {});
-    printResult(o.json, r, (v) => `${v.memories} memories, ${v.tokens} tokens (${v.embedder})\n${table([['SCOPE', 'COUNT', 'TOKENS'], ...v.scopes.map((s: any) => [s.scope, String(s.count), String(s.tokens)])])}`);
-  });
+  common(memory.command('stats').description('counts per scope, and the embedder with its re-embedding progress'))
+    .option('--wait', 'after switching embedders: wait (showing progress) until every memory is re-embedded')
+    .action(async (o) => {
+      const client = connectDaemon(o.repo);
+      const stats = (): Promise<MemoryStats> => client.request<MemoryStats>('POST', '/memory/stats', {});
+      const r = o.wait ? await waitForEmbedding(stats) : await stats();
+      printResult(o.json, r, (v: MemoryStats) => {
+        const e = v.embedding;
+        const embedding = e.pending ? `${e.current} of ${v.memories} embedded, ${e.pending} re-embedding${e.error ? ` (stalled: ${e.error})` : ''}` : 'all embedded';
+        return `${v.memories} memories, ${v.tokens} tokens; embedder ${v.embedder}: ${embedding}\n${table([['SCOPE', 'COUNT', 'TOKENS'], ...v.scopes.map((s) => [s.scope, String(s.count), String(s.tokens)])])}`;
+      });
+    });
   memory
     .command('export')
     .description('every memory as JSON lines on stdout')

@@ -1,8 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { describeZodError } from '../lib/validate.js';
 import { ColonyError } from '../lib/errors.js';
 import { colonyPaths } from './paths.js';
+import { parseEmbedderSpec, type EmbedderSettings } from '../memory/embedders/index.js';
 
 /** How an agent CLI is started; see runner/agents. */
 export const agentConfigSchema = z
@@ -27,6 +30,14 @@ const DEFAULT_AGENTS: Record<string, AgentConfig> = {
   gemini: { type: 'gemini', args: [], models: [], env: {} },
   aider: { type: 'aider', args: [], models: [], env: {} },
 };
+
+/** true/false from JSON, or from an environment variable's text. */
+const flag = z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')]);
+
+/** Where converted embedding data and downloaded models are kept, shared by every repository. */
+export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'colony');
+}
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
@@ -57,6 +68,18 @@ export const configSchema = z
     hub_url: z.string().url().optional(),
     repo_id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}\/[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'must look like owner/slug').optional(),
     sync_every: z.coerce.number().min(0).default(0),
+    /** Memory embedder: lexical (default, built in), glove, transformers:<model>, openai:<model>. Changing it re-embeds in the background. */
+    embedder: z.string().min(1).default('lexical'),
+    /** transformers: directory of local models (<dir>/<org>/<name>/onnx/model.onnx …). */
+    embed_model_dir: z.string().min(1).optional(),
+    /** transformers: download models from the Hugging Face hub when not found locally. */
+    embed_remote_models: flag.default(false),
+    /** openai: the API root of an OpenAI-compatible server, and its key. */
+    embed_base_url: z.string().url().default('https://api.openai.com/v1'),
+    embed_api_key: z.string().min(1).optional(),
+    /** Texts per embedding request or inference batch. */
+    embed_batch: positiveInt.max(2048).default(64),
+    cache_dir: z.string().min(1).optional(),
     log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .passthrough();
@@ -80,6 +103,13 @@ const ENV_KEYS: Record<string, string> = {
   COLONY_HUB_URL: 'hub_url',
   COLONY_REPO_ID: 'repo_id',
   COLONY_SYNC_EVERY: 'sync_every',
+  COLONY_EMBEDDER: 'embedder',
+  COLONY_EMBED_MODEL_DIR: 'embed_model_dir',
+  COLONY_EMBED_REMOTE_MODELS: 'embed_remote_models',
+  COLONY_EMBED_BASE_URL: 'embed_base_url',
+  COLONY_EMBED_API_KEY: 'embed_api_key',
+  COLONY_EMBED_BATCH: 'embed_batch',
+  COLONY_CACHE_DIR: 'cache_dir',
 };
 
 export function readConfigFile(repo: string): Record<string, unknown> {
@@ -122,6 +152,11 @@ export function loadConfig(
   const merged = { ...readConfigFile(repo), ...fromEnv(env), ...dropUndefined(flags), repo };
   const r = configSchema.safeParse(merged);
   if (!r.success) throw new ColonyError('bad_config', `invalid configuration: ${describeZodError(r.error)}`);
+  try {
+    parseEmbedderSpec(r.data.embedder);
+  } catch (err) {
+    throw new ColonyError('bad_config', `invalid configuration: ${(err as Error).message}`);
+  }
   if (!r.data.agents[r.data.default_agent]) {
     throw new ColonyError(
       'bad_config',
@@ -129,4 +164,18 @@ export function loadConfig(
     );
   }
   return r.data;
+}
+
+/** The memory embedder's settings from configuration (plain data: worker threads get a copy). */
+export function embedderSettings(config: ColonyConfig, env: NodeJS.ProcessEnv = process.env): EmbedderSettings {
+  return {
+    spec: config.embedder,
+    cacheDir: config.cache_dir ?? defaultCacheDir(env),
+    modelDir: config.embed_model_dir,
+    allowRemoteModels: config.embed_remote_models,
+    baseUrl: config.embed_base_url,
+    // OpenAI's own variable as a fallback, but never sent to another server.
+    apiKey: config.embed_api_key ?? (new URL(config.embed_base_url).hostname === 'api.openai.com' ? env.OPENAI_API_KEY || undefined : undefined),
+    batchSize: config.embed_batch,
+  };
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { sha256Hex } from '../lib/ids.js';
 import { ColonyError } from '../lib/errors.js';
 import type { FastifyInstance } from 'fastify';
-import type { ColonyConfig } from './config.js';
+import { embedderSettings, type ColonyConfig } from './config.js';
 import { colonyPaths, type ColonyPaths } from './paths.js';
 import { loadOrCreateToken } from './token.js';
 import { colonyMigrations } from './migrations.js';
@@ -19,7 +19,10 @@ import type { ToolDef } from '../mcp/tool.js';
 import { coordTools } from '../mcp/tools/coord.js';
 import { memoryTools } from '../mcp/tools/memory.js';
 import { MemoryService } from '../memory/service.js';
-import { RecallPool } from '../memory/pool.js';
+import { MemoryWorkers } from '../memory/pool.js';
+import { Reembedder } from '../memory/reembed.js';
+import { listenMemoryLog } from '../memory/log-channel.js';
+import { LexicalEmbedder, checkEmbedder, createEmbedder, deferredEmbedder, prepareEmbedder, type Embedder } from '../memory/embedders/index.js';
 import { startSocketServer, type SocketServer } from '../mcp/socket-server.js';
 import { writeAgentMcpConfig } from '../mcp/agent-config.js';
 import { CoordService } from '../coord/service.js';
@@ -42,6 +45,7 @@ export interface Daemon {
   runner: Runner;
   coord: CoordService;
   memory: MemoryService;
+  reembedder: Reembedder;
   tools: ReadonlyMap<string, ToolDef>;
   socket: SocketServer;
   app: FastifyInstance;
@@ -74,6 +78,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const logger = opts.logger ?? createLogger(config.log_level);
   const clock = opts.clock ?? systemClock;
   const paths = colonyPaths(config.repo);
+  const settings = embedderSettings(config);
+  // A missing optional package fails start-up, not every memory call.
+  await checkEmbedder(settings);
   ensureColonyDir(paths);
   const token = loadOrCreateToken(paths.token, config.token);
   const db = openDatabase(paths.db, { migrations: colonyMigrations });
@@ -96,9 +103,30 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     },
   });
 
-  const memory = new MemoryService(db, clock);
-  const recallPool = RecallPool.open(paths.db, clock);
-  if (!recallPool) logger.warn('memory recall worker not built (run npm run build); recalling on the main thread');
+  const memoryLog = logger.child({ component: 'memory' });
+  const stopMemoryLog = listenMemoryLog((msg) => memoryLog.info(msg));
+  const recallPool = MemoryWorkers.open(paths.db, clock, settings);
+  if (!recallPool) logger.warn('memory worker not built (run npm run build); recalling and embedding on the main thread');
+  const ready = prepareEmbedder(settings, (msg) => memoryLog.info(msg));
+  const embedder: Embedder =
+    settings.spec === 'lexical'
+      ? new LexicalEmbedder()
+      : deferredEmbedder(settings.spec, async () => {
+          await ready;
+          return recallPool ? recallPool.embedder() : createEmbedder(settings, (msg) => memoryLog.info(msg));
+        });
+  const memory = new MemoryService(db, clock, embedder);
+  const reembedder = new Reembedder(memory, { info: (m) => memoryLog.info(m), warn: (m) => memoryLog.warn(m) });
+  // Load the embedder now (not on the first call), say whether it works, then bring old vectors up to date.
+  void (async () => {
+    try {
+      await embedder.embed(['colony']);
+      if (!embedder.lexical) memoryLog.info(`memory embedder ${embedder.id} ready`);
+    } catch (err) {
+      memoryLog.error(`memory embedder ${embedder.id} unavailable: ${(err as Error).message}`);
+    }
+    reembedder.start();
+  })();
   const toolDefs: ToolDef[] = [...coordTools(coord), ...memoryTools(memory, recallPool)];
   const tools = buildToolMap(toolDefs);
 
@@ -116,7 +144,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (err) {
+    await reembedder.close();
     await recallPool?.close();
+    stopMemoryLog();
     stopCheckpoints();
     db.close();
     const code = (err as NodeJS.ErrnoException).code;
@@ -149,7 +179,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       await runner.shutdown(config.shutdown_grace * 1000);
       await socket.close();
       await app.close();
+      await reembedder.close();
+      await embedder.close?.();
       await recallPool?.close();
+      stopMemoryLog();
       rmSync(paths.daemonInfo, { force: true });
       stopCheckpoints();
       db.close();
@@ -158,5 +191,5 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     return closing;
   };
 
-  return { config, paths, db, url, token, runner, coord, memory, tools, socket, app, logger, close };
+  return { config, paths, db, url, token, runner, coord, memory, reembedder, tools, socket, app, logger, close };
 }

@@ -85,6 +85,13 @@ export class Dispatcher {
       }
       case 'ping':
         return {};
+      case 'colony/session': {
+        const runId = (params as { run_id?: unknown } | undefined)?.run_id;
+        if (typeof runId !== 'string' || runId.length < 1 || runId.length > 200) throw new RpcFailure(RpcError.INVALID_PARAMS, 'invalid params: run_id: a string of 1–200 characters');
+        if (!ctx.session) throw new RpcFailure(RpcError.METHOD_NOT_FOUND, 'colony/session: only on connections (the socket and the stdio bridge)');
+        ctx.session.runId = runId;
+        return { run_id: runId };
+      }
       case 'tools/list':
         return { tools: this.listed };
       case 'tools/call': {

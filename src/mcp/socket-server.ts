@@ -67,6 +67,7 @@ export async function startSocketServer(opts: {
 function serveConnection(socket: Socket, dispatcher: Dispatcher, logger: Logger, sockets: Set<Socket>): void {
   sockets.add(socket);
   const abort = new AbortController();
+  const ctx = { signal: abort.signal, session: {} };
   let closed = false;
   const chunks: Buffer[] = [];
   let buffered = 0;
@@ -89,10 +90,10 @@ function serveConnection(socket: Socket, dispatcher: Dispatcher, logger: Logger,
     if (Array.isArray(msg)) {
       // Batches: answer each member, as JSON-RPC 2.0 allows.
       if (msg.length === 0) send({ jsonrpc: '2.0', id: null, error: { code: RpcError.INVALID_REQUEST, message: 'empty batch' } });
-      for (const m of msg) void dispatcher.handle(m, { signal: abort.signal }).then(send);
+      for (const m of msg) void dispatcher.handle(m, ctx).then(send);
       return;
     }
-    void dispatcher.handle(msg, { signal: abort.signal }).then(send, (err: Error) => {
+    void dispatcher.handle(msg, ctx).then(send, (err: Error) => {
       logger.error({ err: err.message }, 'socket request failed');
     });
   };

@@ -57,9 +57,14 @@ export async function connectOrStart(repo: string, timeoutMs = 20_000): Promise<
   }
 }
 
-/** Pipe stdin to the daemon socket and the socket to stdout, byte for byte, until either ends. */
-export async function runStdioBridge(repo: string): Promise<void> {
+/**
+ * Pipe stdin to the daemon socket and the socket to stdout, byte for byte, until either
+ * ends. With a run id (a job's agent has COLONY_RUN_ID), the connection first announces it
+ * as a notification, which gets no answer, so the client sees a plain MCP server.
+ */
+export async function runStdioBridge(repo: string, runId?: string): Promise<void> {
   const socket = await connectOrStart(repo);
+  if (runId) socket.write(`${JSON.stringify({ jsonrpc: '2.0', method: 'colony/session', params: { run_id: runId } })}\n`);
   await new Promise<void>((resolve) => {
     process.stdin.pipe(socket);
     socket.pipe(process.stdout);

@@ -4,6 +4,11 @@ import type { z } from 'zod';
 export interface ToolCallContext {
   /** Aborted when the caller goes away (socket closed, HTTP request aborted). */
   signal?: AbortSignal;
+  /**
+   * What the connection said about itself (`colony/session`): the stdio bridge a job's
+   * agent spawns announces the job's run, so memories it stores record their run.
+   */
+  session?: { runId?: string };
 }
 
 /**

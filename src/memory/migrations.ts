@@ -33,4 +33,16 @@ export const memoryMigrations: Migration[] = [
       END;
     `,
   },
+  {
+    version: 5,
+    name: 'memory vector sequence',
+    // vec_seq grows each time a row gets a vector (stored, or re-embedded by a new embedder),
+    // so a worker's in-memory vector index catches up by reading only rows past its last seq.
+    up: `
+      ALTER TABLE memories ADD COLUMN vec_seq INTEGER NOT NULL DEFAULT 0;
+      UPDATE memories SET vec_seq = rowid;
+      CREATE INDEX memories_vec_seq ON memories(vec_seq);
+      CREATE INDEX memories_embedder ON memories(embedder);
+    `,
+  },
 ];

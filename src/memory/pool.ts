@@ -4,22 +4,27 @@ import { join } from 'node:path';
 import { Piscina } from 'piscina';
 import type { Clock } from '../lib/clock.js';
 import { PACKAGE_ROOT } from '../lib/package-root.js';
+import { embedderId, type Embedder, type EmbedderSettings } from './embedders/index.js';
 import { validateRecall, type RecallInput, type RecallResult } from './recall.js';
+import type { WorkerResult, WorkerTask } from './worker.js';
+import { ColonyError } from '../lib/errors.js';
 
 /** The compiled worker: workers run JavaScript, so this is always the built file. */
-const WORKER = join(PACKAGE_ROOT, 'dist', 'src', 'memory', 'recall-worker.js');
+const WORKER = join(PACKAGE_ROOT, 'dist', 'src', 'memory', 'worker.js');
 
 /**
- * Recall on a pool of worker threads, one read-only connection each: a slow recall on one
- * connection never delays a cheap call on another. Input is checked here first so errors
- * keep their type (they would lose it crossing the thread boundary).
+ * Recall and embedding on a pool of worker threads, one read-only connection each: a slow
+ * recall or a model on one connection never delays a cheap call on another. Input is
+ * checked here first so errors keep their type (they would lose it crossing the thread
+ * boundary).
  */
-export class RecallPool {
+export class MemoryWorkers {
   private readonly pool: Piscina;
 
   private constructor(
     private readonly dbPath: string,
     private readonly clock: Clock,
+    private readonly settings: EmbedderSettings,
   ) {
     this.pool = new Piscina({
       filename: WORKER,
@@ -30,13 +35,29 @@ export class RecallPool {
   }
 
   /** A pool, or undefined when the worker has not been built (then recall runs in-thread). */
-  static open(dbPath: string, clock: Clock): RecallPool | undefined {
-    return existsSync(WORKER) ? new RecallPool(dbPath, clock) : undefined;
+  static open(dbPath: string, clock: Clock, settings: EmbedderSettings): MemoryWorkers | undefined {
+    return existsSync(WORKER) ? new MemoryWorkers(dbPath, clock, settings) : undefined;
   }
 
   recall(input: RecallInput, signal?: AbortSignal): Promise<RecallResult> {
     validateRecall(input);
-    return this.pool.run({ dbPath: this.dbPath, input, now: this.clock.now() }, { signal });
+    const task: WorkerTask = { op: 'recall', dbPath: this.dbPath, settings: this.settings, input, now: this.clock.now() };
+    return this.run(task, signal) as Promise<RecallResult>;
+  }
+
+  private async run(task: WorkerTask, signal?: AbortSignal): Promise<RecallResult | Float32Array[]> {
+    const r = (await this.pool.run(task, { signal })) as WorkerResult;
+    if ('error' in r) throw new ColonyError(r.error.code, r.error.message, r.error.status);
+    return r.ok;
+  }
+
+  /** The configured embedder, run on the pool (for stores and re-embedding). */
+  embedder(): Embedder {
+    return {
+      id: embedderId(this.settings.spec),
+      lexical: this.settings.spec === 'lexical',
+      embed: (texts) => this.run({ op: 'embed', settings: this.settings, texts }) as Promise<Float32Array[]>,
+    };
   }
 
   close(): Promise<void> {

@@ -1,7 +1,9 @@
 import type { Statement } from 'better-sqlite3';
 import type { Db } from '../lib/sqlite.js';
 import { InvalidInputError } from '../lib/errors.js';
-import { LexicalEmbedder, cosine } from './embedders/lexical.js';
+import { cosine, type Embedder } from './embedders/types.js';
+import { vectorOf } from './store.js';
+import { VectorIndex } from './vector-index.js';
 
 export interface RecallInput {
   cue: string;
@@ -34,6 +36,7 @@ interface Row {
   tokens: number;
   created_at: number;
   updated_at: number;
+  embedder: string;
   vector: Buffer;
 }
 
@@ -73,16 +76,21 @@ export function validateRecall(input: RecallInput): void {
 
 /**
  * Hybrid recall over one connection (read-only is enough): BM25 over words and trigrams
- * (SQLite FTS5) picks candidates, the embedder's cosine similarity ranks them too,
- * reciprocal rank fusion with a mild recency boost orders them, and they are packed
- * greedily into the token budget. Only candidates are scored, so a recall costs about the
- * same over 1,000 or 100,000 memories.
+ * (SQLite FTS5) picks candidates, and so, for embedders that know meaning, does a nearest-
+ * neighbour search over the scope's vectors; the embedder's cosine similarity ranks the
+ * candidates too, reciprocal rank fusion with a mild recency boost orders them, and they
+ * are packed greedily into the token budget. With the lexical embedder only full-text
+ * candidates are scored, so a recall costs about the same over 1,000 or 100,000 memories.
  */
 export class RecallEngine {
   private readonly s: Record<string, Statement>;
-  private readonly embedder = new LexicalEmbedder();
+  private readonly index?: VectorIndex;
 
-  constructor(db: Db) {
+  constructor(
+    db: Db,
+    private readonly embedder: Embedder,
+  ) {
+    if (!embedder.lexical) this.index = new VectorIndex(db, embedder.id);
     const p = (sql: string): Statement => db.prepare(sql);
     this.s = {
       bm25: p(`SELECT m.rowid FROM memories_fts f JOIN memories m ON m.rowid = f.rowid
@@ -90,11 +98,11 @@ export class RecallEngine {
       hasTerm: p('SELECT 1 FROM memories_fts WHERE memories_fts MATCH ? LIMIT 1'),
       tri: p(`SELECT m.rowid FROM memories_tri f JOIN memories m ON m.rowid = f.rowid
         WHERE memories_tri MATCH @q AND m.scope = @scope ORDER BY bm25(memories_tri) LIMIT @n`),
-      rows: p('SELECT rowid, id, text, tags, tokens, created_at, updated_at, vector FROM memories WHERE rowid IN (SELECT value FROM json_each(?))'),
+      rows: p('SELECT rowid, id, text, tags, tokens, created_at, updated_at, embedder, vector FROM memories WHERE rowid IN (SELECT value FROM json_each(?))'),
     };
   }
 
-  recall(input: RecallInput, now: number): RecallResult {
+  async recall(input: RecallInput, now: number): Promise<RecallResult> {
     validateRecall(input);
     const cue = normalise(input.cue);
     const budget = input.budget_tokens;
@@ -102,14 +110,21 @@ export class RecallEngine {
     const scope = input.scope ?? 'repo';
     const wanted = input.tags?.length ? new Set(input.tags) : undefined;
 
+    const [cueVec] = await this.embedder.embed([cue]);
     const lists = this.candidateLists(cue, scope);
-    const ids = [...new Set(lists.flat())];
-    const rows = ids.length ? (this.s.rows!.all(JSON.stringify(ids)) as Row[]) : [];
+    const ids = new Set(lists.flat());
+    if (this.index) {
+      // Neighbours by meaning join the candidates; the similarity list below ranks them.
+      this.index.refresh();
+      for (const rowid of this.index.search(scope, cueVec!, CANDIDATES)) ids.add(rowid);
+    }
+    const rows = ids.size ? (this.s.rows!.all(JSON.stringify([...ids])) as Row[]) : [];
     const candidates = wanted ? rows.filter((r) => (JSON.parse(r.tags) as string[]).some((t) => wanted.has(t))) : rows;
 
-    const cueVec = this.embedder.embedOne(cue);
+    // Rows still carrying another embedder's vectors (a switch being re-embedded) sit this list out.
     const byCosine = candidates
-      .map((r) => ({ rowid: r.rowid, sim: cosine(cueVec, new Float32Array(r.vector.buffer, r.vector.byteOffset, r.vector.byteLength / 4)) }))
+      .filter((r) => r.embedder === this.embedder.id)
+      .map((r) => ({ rowid: r.rowid, sim: cosine(cueVec!, vectorOf(r.vector)) }))
       .sort((a, b) => b.sim - a.sim)
       .map((x) => x.rowid);
     const score = new Map<number, number>();

@@ -1,11 +1,12 @@
-import type { Statement } from 'better-sqlite3';
 import { countTokens } from 'gpt-tokenizer';
 import type { Db } from '../lib/sqlite.js';
 import type { Clock } from '../lib/clock.js';
 import { newId, sha256Hex } from '../lib/ids.js';
 import { InvalidInputError } from '../lib/errors.js';
 import { LexicalEmbedder } from './embedders/lexical.js';
+import type { Embedder } from './embedders/types.js';
 import { RecallEngine, normalise, type RecallInput, type RecallResult } from './recall.js';
+import { MemoryStore, vectorBlob, type MemoryRow } from './store.js';
 
 export type { RecallInput, RecallResult, RecalledMemory } from './recall.js';
 
@@ -17,108 +18,125 @@ export interface StoreInput {
   run_id?: string;
 }
 
-interface Row {
-  rowid: number;
+export interface ListedMemory {
   id: string;
   scope: string;
   text: string;
-  tags: string;
+  tags: string[];
+  tokens: number;
   source: string | null;
   run_id: string | null;
-  tokens: number;
-  created_at: number;
-  updated_at: number;
-  vector: Buffer;
+  created_at: string;
+  updated_at: string;
+}
+
+/** Progress of bringing every vector to the current embedder; see reembed.ts. */
+export interface EmbeddingState {
+  embedder: string;
+  /** Memories whose vectors are the current embedder's. */
+  current: number;
+  /** Memories still carrying another embedder's vectors (re-embedding works through them). */
+  pending: number;
+  error?: string;
 }
 
 export const MAX_TEXT_BYTES = 64 * 1024;
 
+/** Thrown inside a store transaction to roll it back and embed again. */
+const MISSING_VECTOR = new Error('a memory to refresh was forgotten meanwhile');
+
 const iso = (ms: number): string => new Date(ms).toISOString();
+
+interface Prepared {
+  text: string;
+  scope: string;
+  tags: string[];
+  hash: string;
+  input: StoreInput;
+}
 
 /**
  * Shared long-term memory: store what was learned, recall what fits a token budget
- * (see recall.ts for the ranking). Writes happen here, on the daemon's connection.
+ * (see recall.ts for the ranking). Writes happen here, on the daemon's connection; texts
+ * are embedded before the write transaction, so a slow embedder never holds the database.
  */
 export class MemoryService {
-  readonly embedder = new LexicalEmbedder();
-  private readonly s: Record<string, Statement>;
+  readonly rows: MemoryStore;
   private readonly engine: RecallEngine;
+  /** Set by the re-embedder when it cannot make progress, shown by stats(). */
+  embeddingError: string | undefined;
 
   constructor(
-    private readonly db: Db,
+    db: Db,
     private readonly clock: Clock,
+    readonly embedder: Embedder = new LexicalEmbedder(),
   ) {
-    this.engine = new RecallEngine(db);
-    const p = (sql: string): Statement => db.prepare(sql);
-    this.s = {
-      byHash: p('SELECT rowid, * FROM memories WHERE scope = ? AND text_hash = ?'),
-      insert: p(`INSERT INTO memories (id, scope, text, text_hash, tags, source, run_id, tokens, created_at, updated_at, embedder, vector)
-        VALUES (@id, @scope, @text, @text_hash, @tags, @source, @run_id, @tokens, @created_at, @updated_at, @embedder, @vector)`),
-      refresh: p('UPDATE memories SET updated_at = ?, tags = ? WHERE rowid = ?'),
-      forget: p('DELETE FROM memories WHERE id = ?'),
-      list: p('SELECT rowid, * FROM memories WHERE scope = ? AND rowid < ? ORDER BY rowid DESC LIMIT ?'),
-      listAll: p('SELECT rowid, * FROM memories WHERE rowid < ? ORDER BY rowid DESC LIMIT ?'),
-      stats: p('SELECT scope, COUNT(*) AS count, SUM(tokens) AS tokens FROM memories GROUP BY scope ORDER BY scope'),
-    };
+    this.rows = new MemoryStore(db);
+    this.engine = new RecallEngine(db, embedder);
   }
 
-  store(input: StoreInput): { id: string; tokens: number } {
-    return this.db.transaction(() => this.storeOne(input))();
+  async store(input: StoreInput): Promise<{ id: string; tokens: number }> {
+    return (await this.storeMany([input]))[0]!;
   }
 
-  /** Many at once, in one transaction: what `memory import` uses. */
-  storeMany(inputs: StoreInput[]): { id: string; tokens: number }[] {
-    return this.db.transaction(() => inputs.map((i) => this.storeOne(i)))();
+  /** Many at once: one embedding batch, one transaction (what `memory import` uses). All are checked before any is stored. */
+  async storeMany(inputs: StoreInput[]): Promise<{ id: string; tokens: number }[]> {
+    const prepared = inputs.map((input, i) => prepare(input, inputs.length > 1 ? `memories[${i}].` : ''));
+    for (let attempt = 1; ; attempt++) {
+      // Only texts not stored yet need vectors (the same text again refreshes the stored one).
+      const fresh = new Map<string, string>();
+      for (const p of prepared) if (!this.rows.byHash(p.scope, p.hash)) fresh.set(p.hash, p.text);
+      const hashes = [...fresh.keys()];
+      const vectors = hashes.length ? await this.embedder.embed([...fresh.values()]) : [];
+      const byHash = new Map(hashes.map((h, i) => [h, vectors[i]!]));
+      try {
+        return this.rows.transaction(() => prepared.map((p) => this.write(p, byHash)));
+      } catch (err) {
+        // A memory we meant to refresh was forgotten while we embedded: embed again.
+        if (err !== MISSING_VECTOR || attempt === 3) throw err;
+      }
+    }
   }
 
-  private storeOne(input: StoreInput): { id: string; tokens: number } {
-    const text = normalise(input.text ?? '');
-    if (!text) throw new InvalidInputError('text: must not be empty', { fields: ['text'] });
-    if (Buffer.byteLength(text) > MAX_TEXT_BYTES) throw new InvalidInputError(`text: longer than ${MAX_TEXT_BYTES} bytes`, { fields: ['text'] });
-    const scope = input.scope ?? 'repo';
-    const tags = [...new Set(input.tags ?? [])].sort();
+  private write(p: Prepared, vectors: Map<string, Float32Array>): { id: string; tokens: number } {
     const now = this.clock.now();
-    const hash = sha256Hex(text);
-    const existing = this.s.byHash!.get(scope, hash) as Row | undefined;
+    const existing = this.rows.byHash(p.scope, p.hash);
     if (existing) {
       // The same lesson again: refresh it rather than keep two copies.
-      const merged = [...new Set([...(JSON.parse(existing.tags) as string[]), ...tags])].sort();
-      this.s.refresh!.run(now, JSON.stringify(merged), existing.rowid);
+      this.rows.refresh(existing.rowid, now, JSON.stringify([...new Set([...(JSON.parse(existing.tags) as string[]), ...p.tags])].sort()));
       return { id: existing.id, tokens: existing.tokens };
     }
+    const vector = vectors.get(p.hash);
+    if (!vector) throw MISSING_VECTOR;
     const id = newId('mem', now);
-    const tokens = countTokens(text);
-    const vector = this.embedder.embedOne(text);
-    this.s.insert!.run({
+    const tokens = countTokens(p.text);
+    this.rows.insert({
       id,
-      scope,
-      text,
-      text_hash: hash,
-      tags: JSON.stringify(tags),
-      source: input.source ?? null,
-      run_id: input.run_id ?? null,
+      scope: p.scope,
+      text: p.text,
+      text_hash: p.hash,
+      tags: JSON.stringify(p.tags),
+      source: p.input.source ?? null,
+      run_id: p.input.run_id ?? null,
       tokens,
       created_at: now,
       updated_at: now,
       embedder: this.embedder.id,
-      vector: Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength),
+      vector: vectorBlob(vector),
     });
     return { id, tokens };
   }
 
-  /** Recall in this thread (tests, benches, CLI); the daemon runs the same engine in workers. */
-  recall(input: RecallInput): RecallResult {
+  /** Recall in this thread (tests, benches); the daemon runs the same engine in workers. */
+  recall(input: RecallInput): Promise<RecallResult> {
     return this.engine.recall(input, this.clock.now());
   }
 
   forget(input: { id: string }): { forgotten: boolean } {
-    return { forgotten: this.s.forget!.run(input.id).changes > 0 };
+    return { forgotten: this.rows.forget(input.id) };
   }
 
-  list(input: { scope?: string; limit?: number; cursor?: string } = {}): {
-    memories: { id: string; scope: string; text: string; tags: string[]; tokens: number; source: string | null; run_id: string | null; created_at: string; updated_at: string }[];
-    next_cursor: string | null;
-  } {
+  list(input: { scope?: string; limit?: number; cursor?: string } = {}): { memories: ListedMemory[]; next_cursor: string | null } {
     const limit = input.limit ?? 50;
     if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new InvalidInputError('limit: 1–10,000', { fields: ['limit'] });
     let before = Number.MAX_SAFE_INTEGER;
@@ -126,31 +144,42 @@ export class MemoryService {
       before = Number(input.cursor);
       if (!Number.isInteger(before) || before < 0) throw new InvalidInputError('cursor: not a valid cursor', { fields: ['cursor'] });
     }
-    const rows = (input.scope ? this.s.list!.all(input.scope, before, limit + 1) : this.s.listAll!.all(before, limit + 1)) as Row[];
+    const rows = this.rows.list(input.scope, before, limit + 1);
     const page = rows.slice(0, limit);
-    return {
-      memories: page.map((r) => ({
-        id: r.id,
-        scope: r.scope,
-        text: r.text,
-        tags: JSON.parse(r.tags),
-        tokens: r.tokens,
-        source: r.source,
-        run_id: r.run_id,
-        created_at: iso(r.created_at),
-        updated_at: iso(r.updated_at),
-      })),
-      next_cursor: rows.length > limit ? String(page[page.length - 1]!.rowid) : null,
-    };
+    return { memories: page.map(listed), next_cursor: rows.length > limit ? String(page[page.length - 1]!.rowid) : null };
   }
 
-  stats(): { memories: number; tokens: number; scopes: { scope: string; count: number; tokens: number }[]; embedder: string } {
-    const scopes = this.s.stats!.all() as { scope: string; count: number; tokens: number }[];
+  stats(): { memories: number; tokens: number; scopes: { scope: string; count: number; tokens: number }[]; embedder: string; embedding: EmbeddingState } {
+    const scopes = this.rows.scopeStats();
+    const memories = scopes.reduce((n, s) => n + s.count, 0);
+    const current = this.rows.embedderCounts().get(this.embedder.id) ?? 0;
     return {
-      memories: scopes.reduce((n, s) => n + s.count, 0),
+      memories,
       tokens: scopes.reduce((n, s) => n + s.tokens, 0),
       scopes,
       embedder: this.embedder.id,
+      embedding: { embedder: this.embedder.id, current, pending: memories - current, ...(this.embeddingError ? { error: this.embeddingError } : {}) },
     };
   }
+}
+
+function prepare(input: StoreInput, at: string): Prepared {
+  const text = normalise(input.text ?? '');
+  if (!text) throw new InvalidInputError(`${at}text: must not be empty`, { fields: [`${at}text`] });
+  if (Buffer.byteLength(text) > MAX_TEXT_BYTES) throw new InvalidInputError(`${at}text: longer than ${MAX_TEXT_BYTES} bytes`, { fields: [`${at}text`] });
+  return { text, scope: input.scope ?? 'repo', tags: [...new Set(input.tags ?? [])].sort(), hash: sha256Hex(text), input };
+}
+
+function listed(r: MemoryRow): ListedMemory {
+  return {
+    id: r.id,
+    scope: r.scope,
+    text: r.text,
+    tags: JSON.parse(r.tags),
+    tokens: r.tokens,
+    source: r.source,
+    run_id: r.run_id,
+    created_at: iso(r.created_at),
+    updated_at: iso(r.updated_at),
+  };
 }

@@ -35,56 +35,56 @@ const FACTS = [
   'Flaky test: checkout.spec.ts fails when the clock crosses midnight UTC.',
 ];
 
-describe('memory', () => {
-  it('stores with a real token count, and refreshes instead of duplicating the same text in a scope', () => {
+describe('memory', async () => {
+  it('stores with a real token count, and refreshes instead of duplicating the same text in a scope', async () => {
     const { memory, clock } = open();
-    const a = memory.store({ text: FACTS[0]!, tags: ['build'] });
+    const a = await memory.store({ text: FACTS[0]!, tags: ['build'] });
     expect(a).toEqual({ id: expect.stringMatching(/^mem_/), tokens: countTokens(FACTS[0]!) });
     clock.advance(1000);
-    const again = memory.store({ text: `  ${FACTS[0]}  `, tags: ['ci'] });
+    const again = await memory.store({ text: `  ${FACTS[0]}  `, tags: ['ci'] });
     expect(again.id).toBe(a.id);
     expect(memory.list().memories).toHaveLength(1);
     expect(memory.list().memories[0]!.tags).toEqual(['build', 'ci']);
     // Another scope is another memory.
-    expect(memory.store({ text: FACTS[0]!, scope: 'global' }).id).not.toBe(a.id);
+    expect((await memory.store({ text: FACTS[0]!, scope: 'global' })).id).not.toBe(a.id);
     expect(memory.stats()).toMatchObject({ memories: 2, scopes: [{ scope: 'global', count: 1 }, { scope: 'repo', count: 1 }] });
   });
 
-  it('recalls the relevant memory first, within the scope, honouring tags', () => {
+  it('recalls the relevant memory first, within the scope, honouring tags', async () => {
     const { memory } = open();
-    memory.storeMany(FACTS.map((text, i) => ({ text, tags: [i % 2 ? 'odd' : 'even'] })));
-    memory.store({ text: 'Secret of another team: the build uses webpack.', scope: 'team-b' });
-    const r = memory.recall({ cue: 'how do I build before running integration tests?', budget_tokens: 1000 });
+    await memory.storeMany(FACTS.map((text, i) => ({ text, tags: [i % 2 ? 'odd' : 'even'] })));
+    await memory.store({ text: 'Secret of another team: the build uses webpack.', scope: 'team-b' });
+    const r = await memory.recall({ cue: 'how do I build before running integration tests?', budget_tokens: 1000 });
     expect(r.memories[0]!.text).toBe(FACTS[0]);
     expect(r.memories.some((m) => m.text.includes('webpack'))).toBe(false);
-    expect(memory.recall({ cue: 'who owns authentication', budget_tokens: 1000 }).memories[0]!.text).toBe(FACTS[4]);
+    expect((await memory.recall({ cue: 'who owns authentication', budget_tokens: 1000 })).memories[0]!.text).toBe(FACTS[4]);
     // Partial words still match through trigrams.
-    expect(memory.recall({ cue: 'migrat', budget_tokens: 1000 }).memories[0]!.text).toBe(FACTS[1]);
-    const odd = memory.recall({ cue: 'build tests logs webhooks', budget_tokens: 1000, tags: ['odd'] });
+    expect((await memory.recall({ cue: 'migrat', budget_tokens: 1000 })).memories[0]!.text).toBe(FACTS[1]);
+    const odd = await memory.recall({ cue: 'build tests logs webhooks', budget_tokens: 1000, tags: ['odd'] });
     expect(odd.memories.length).toBeGreaterThan(0);
     expect(odd.memories.every((m) => m.tags.includes('odd'))).toBe(true);
-    expect(memory.recall({ cue: 'webpack', budget_tokens: 1000, scope: 'team-b' }).memories).toHaveLength(1);
+    expect((await memory.recall({ cue: 'webpack', budget_tokens: 1000, scope: 'team-b' })).memories).toHaveLength(1);
   });
 
-  it('never exceeds the token budget, for any budget', () => {
+  it('never exceeds the token budget, for any budget', async () => {
     const { memory } = open();
-    memory.storeMany(Array.from({ length: 120 }, (_, i) => ({ text: `note ${i} about the deploy pipeline ${'and its stages '.repeat(i % 7)}` })));
+    await memory.storeMany(Array.from({ length: 120 }, (_, i) => ({ text: `note ${i} about the deploy pipeline ${'and its stages '.repeat(i % 7)}` })));
     for (let budget = 1; budget <= 400; budget += 13) {
-      const r = memory.recall({ cue: 'deploy pipeline stages', budget_tokens: budget, k: 200 });
+      const r = await memory.recall({ cue: 'deploy pipeline stages', budget_tokens: budget, k: 200 });
       expect(r.used_tokens).toBeLessThanOrEqual(budget);
       expect(r.used_tokens).toBe(r.memories.reduce((n, m) => n + m.tokens, 0));
     }
-    const big = memory.recall({ cue: 'deploy pipeline', budget_tokens: 100_000, k: 5 });
+    const big = await memory.recall({ cue: 'deploy pipeline', budget_tokens: 100_000, k: 5 });
     expect(big.memories).toHaveLength(5);
     expect(big.candidates).toBeGreaterThanOrEqual(5);
   });
 
-  it('forgets, lists by cursor, and keeps everything across a reopen', () => {
+  it('forgets, lists by cursor, and keeps everything across a reopen', async () => {
     const { memory, db, file } = open();
-    const ids = memory.storeMany(FACTS.map((text) => ({ text }))).map((x) => x.id);
+    const ids = (await memory.storeMany(FACTS.map((text) => ({ text })))).map((x) => x.id);
     expect(memory.forget({ id: ids[2]! })).toEqual({ forgotten: true });
     expect(memory.forget({ id: ids[2]! })).toEqual({ forgotten: false });
-    expect(memory.recall({ cue: 'payments webhooks retries', budget_tokens: 500 }).memories.map((m) => m.id)).not.toContain(ids[2]);
+    expect((await memory.recall({ cue: 'payments webhooks retries', budget_tokens: 500 })).memories.map((m) => m.id)).not.toContain(ids[2]);
     const p1 = memory.list({ limit: 3 });
     const p2 = memory.list({ limit: 3, cursor: p1.next_cursor! });
     expect([...p1.memories, ...p2.memories].map((m) => m.id).sort()).toEqual(ids.filter((_, i) => i !== 2).sort());
@@ -92,17 +92,17 @@ describe('memory', () => {
     db.close();
     const again = open(file);
     expect(again.memory.stats().memories).toBe(5);
-    expect(again.memory.recall({ cue: 'LOG_LEVEL debug SQL', budget_tokens: 200 }).memories[0]!.text).toBe(FACTS[3]);
+    expect((await again.memory.recall({ cue: 'LOG_LEVEL debug SQL', budget_tokens: 200 })).memories[0]!.text).toBe(FACTS[3]);
   });
 
-  it('refuses bad input naming the field', () => {
+  it('refuses bad input naming the field', async () => {
     const { memory } = open();
-    expect(() => memory.store({ text: '   ' })).toThrow(/text/);
-    expect(() => memory.recall({ cue: '', budget_tokens: 10 })).toThrow(/cue/);
-    expect(() => memory.recall({ cue: 'x', budget_tokens: 0 })).toThrow(/budget_tokens/);
-    expect(() => memory.recall({ cue: 'x', budget_tokens: 10, k: 0 })).toThrow(/k/);
+    await expect(memory.store({ text: '   ' })).rejects.toThrow(/text/);
+    await expect(memory.recall({ cue: '', budget_tokens: 10 })).rejects.toThrow(/cue/);
+    await expect(memory.recall({ cue: 'x', budget_tokens: 0 })).rejects.toThrow(/budget_tokens/);
+    await expect(memory.recall({ cue: 'x', budget_tokens: 10, k: 0 })).rejects.toThrow(/k/);
     expect(() => memory.list({ cursor: 'abc' })).toThrow(/cursor/);
     // FTS syntax in a cue is text, not a query.
-    expect(memory.recall({ cue: 'NEAR( "x" * OR AND ) ^', budget_tokens: 10 }).memories).toEqual([]);
+    expect((await memory.recall({ cue: 'NEAR( "x" * OR AND ) ^', budget_tokens: 10 })).memories).toEqual([]);
   });
 });

@@ -59,6 +59,7 @@ describe('memory over every transport', () => {
     const rec = await colony(['memory', 'recall', 'where do release notes go', '--budget', '100'], dir);
     expect(rec.stdout).toMatch(/CHANGELOG\.md/);
     expect(JSON.parse((await colony(['memory', 'stats', '--json'], dir)).stdout).memories).toBeGreaterThanOrEqual(2);
+    expect((await colony(['memory', 'stats', '--wait'], dir)).stdout).toMatch(/memories, \d+ tokens; embedder lexical-256: all embedded\nSCOPE/);
     const exported = (await colony(['memory', 'export'], dir)).stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(exported.some((m) => m.text.startsWith('Release notes'))).toBe(true);
     const other = makeTempRepo();

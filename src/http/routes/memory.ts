@@ -16,6 +16,6 @@ const importSchema = z
 export function memoryRoutes(app: FastifyInstance, deps: { memory: MemoryService }): void {
   app.post('/memory/import', async (req) => {
     const body = parseInput(importSchema, req.body ?? {});
-    return { stored: deps.memory.storeMany(body.memories).length };
+    return { stored: (await deps.memory.storeMany(body.memories)).length };
   });
 }

@@ -1,19 +1,20 @@
 import { z } from 'zod';
 import type { MemoryService } from '../../memory/service.js';
-import type { RecallPool } from '../../memory/pool.js';
+import type { MemoryWorkers } from '../../memory/pool.js';
 import { defineTool, type ToolDef } from '../tool.js';
 
 const scope = z.string().min(1).max(100).describe("'repo' (default), 'global', or any name");
 const tags = z.array(z.string().min(1).max(100)).max(50);
 
 /** The memory tools; recall goes to the worker pool when there is one. */
-export function memoryTools(memory: MemoryService, pool?: RecallPool): ToolDef[] {
+export function memoryTools(memory: MemoryService, pool?: MemoryWorkers): ToolDef[] {
   return [
     defineTool({
       name: 'memory_store',
       description: 'Remember something worth knowing later. Storing the same text again in a scope refreshes it.',
       input: z.object({ text: z.string().min(1).max(65_536), tags: tags.optional(), scope: scope.optional(), source: z.string().max(500).optional(), run_id: z.string().max(200).optional() }).strict(),
-      handler: (a) => memory.store(a),
+      // A job's agent need not say which run it is: its connection did (see colony/session).
+      handler: (a, ctx) => memory.store({ ...a, run_id: a.run_id ?? ctx.session?.runId }),
     }),
     defineTool({
       name: 'memory_recall',
@@ -43,7 +44,7 @@ export function memoryTools(memory: MemoryService, pool?: RecallPool): ToolDef[]
     }),
     defineTool({
       name: 'memory_stats',
-      description: 'How many memories and tokens, per scope.',
+      description: 'How many memories and tokens, per scope, and the embedder with its re-embedding progress.',
       input: z.object({}).strict(),
       handler: () => memory.stats(),
     }),

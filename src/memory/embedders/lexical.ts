@@ -1,4 +1,4 @@
-import type { Embedder } from './types.js';
+import { normaliseVector, type Embedder } from './types.js';
 
 /**
  * The default embedder: feature hashing. Each lowercased word and each character trigram
@@ -9,6 +9,7 @@ import type { Embedder } from './types.js';
  */
 export class LexicalEmbedder implements Embedder {
   readonly id: string;
+  readonly lexical = true;
 
   constructor(readonly dim = 256) {
     this.id = `lexical-${dim}`;
@@ -28,11 +29,7 @@ export class LexicalEmbedder implements Embedder {
         for (let i = 0; i + 3 <= padded.length; i++) this.add(v, `g:${padded.slice(i, i + 3)}`, 0.35);
       }
     }
-    let norm = 0;
-    for (let i = 0; i < v.length; i++) norm += v[i]! * v[i]!;
-    norm = Math.sqrt(norm);
-    if (norm > 0) for (let i = 0; i < v.length; i++) v[i]! /= norm;
-    return v;
+    return normaliseVector(v);
   }
 
   private add(v: Float32Array, feature: string, weight: number): void {
@@ -44,10 +41,4 @@ export class LexicalEmbedder implements Embedder {
     const idx = (h >>> 1) % this.dim;
     v[idx]! += h & 1 ? weight : -weight;
   }
-}
-
-export function cosine(a: Float32Array, b: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
-  return s;
 }
