@@ -9,6 +9,7 @@ import { MemoryService, type StoreInput } from '../src/memory/service.js';
 import { median, percentile, type BenchResult } from './lib.js';
 import { RpcClient } from './rpc-client.js';
 import { spawnColony } from './colony-process.js';
+import { EmbeddingsServer } from './embeddings-server.js';
 
 const SUBJECTS = ['the build', 'the deploy pipeline', 'the payments service', 'the auth module', 'the search index', 'the web client', 'the billing job', 'the cache layer', 'the CI runner', 'the metrics exporter', 'the database', 'the queue worker'];
 const VERBS = ['fails when', 'slows down when', 'must be restarted after', 'logs a warning if', 'needs a migration before', 'retries three times when', 'times out whenever', 'is owned by the team that handles'];
@@ -23,13 +24,20 @@ function synthetic(n: number): StoreInput[] {
   }));
 }
 
-/** One socket client's sequential recalls; returns wall-clock ms. */
-async function recallsOver(socket: string, cues: string[]): Promise<number> {
-  const c = await RpcClient.connect(socket);
+/**
+ * Clients already connected (connecting is not what is measured) each make their recalls in
+ * sequence, all clients at once; returns the wall-clock ms until the last one finishes.
+ */
+async function recallsOver(socket: string, cuesPerClient: string[][]): Promise<number> {
+  const clients = await Promise.all(cuesPerClient.map(() => RpcClient.connect(socket)));
   const t = performance.now();
-  for (const cue of cues) await c.call('memory_recall', { cue, budget_tokens: 500 });
+  await Promise.all(
+    clients.map(async (c, i) => {
+      for (const cue of cuesPerClient[i]!) await c.call('memory_recall', { cue, budget_tokens: 500 });
+    }),
+  );
   const ms = performance.now() - t;
-  c.close();
+  for (const c of clients) c.close();
   return ms;
 }
 
@@ -49,20 +57,17 @@ async function concurrency(): Promise<BenchResult[]> {
     const socket = join(repo, '.colony', 'colony.sock');
     const cues = (n: number, seed: number): string[] =>
       Array.from({ length: n }, (_, i) => `why does ${SUBJECTS[(i + seed) % 12]} fail when ${OBJECTS[(i * 3 + seed) % 10]!.split(' ').slice(-2).join(' ')}`);
-    await recallsOver(socket, cues(20, 99)); // warm the workers
+    // Warm every worker thread (several clients at once, so each thread gets calls).
+    await recallsOver(socket, Array.from({ length: 4 }, (_, c) => cues(20, 90 + c)));
     const alone: number[] = [];
     const ten: number[] = [];
     const single: number[] = [];
     const three: number[] = [];
-    for (let round = 0; round < 5; round++) {
-      alone.push(await recallsOver(socket, cues(5, round)));
-      const t = performance.now();
-      await Promise.all(Array.from({ length: 10 }, (_, c) => recallsOver(socket, cues(5, round * 10 + c))));
-      ten.push(performance.now() - t);
-      single.push(await recallsOver(socket, cues(1, round)));
-      const t3 = performance.now();
-      await Promise.all(Array.from({ length: 3 }, (_, c) => recallsOver(socket, cues(1, round * 3 + c))));
-      three.push(performance.now() - t3);
+    for (let round = 0; round < 15; round++) {
+      alone.push(await recallsOver(socket, [cues(5, round)]));
+      ten.push(await recallsOver(socket, Array.from({ length: 10 }, (_, c) => cues(5, round * 10 + c))));
+      single.push(await recallsOver(socket, [cues(1, round)]));
+      three.push(await recallsOver(socket, Array.from({ length: 3 }, (_, c) => cues(1, round * 3 + c))));
     }
     const a = median(alone);
     const s1 = median(single);
@@ -76,8 +81,49 @@ async function concurrency(): Promise<BenchResult[]> {
   }
 }
 
+/**
+ * No head-of-line blocking: one connection's call waits 500 ms on a slow embedding endpoint
+ * (a local OpenAI-compatible server holding each answer back) while another connection's
+ * cheap call is timed.
+ */
+async function slowNeighbour(): Promise<BenchResult[]> {
+  const repo = realpathSync(mkdtempSync(join(tmpdir(), 'colony-bench-memslow-')));
+  execFileSync('git', ['init', '-q', repo]);
+  const server = await EmbeddingsServer.start();
+  const daemon = await spawnColony(['serve', '--repo', repo, '--port', '0'], {
+    COLONY_TOKEN: 'bench-token-0123456789abcdef',
+    COLONY_EMBEDDER: 'openai:bench-embed',
+    COLONY_EMBED_BASE_URL: server.baseUrl,
+  });
+  try {
+    const socket = join(repo, '.colony', 'colony.sock');
+    const slowConn = await RpcClient.connect(socket);
+    const quickConn = await RpcClient.connect(socket);
+    await slowConn.call('memory_store', { text: 'the release train leaves on thursdays' });
+    server.delayMs = 500;
+    const slowMs: number[] = [];
+    const quickMs: number[] = [];
+    for (let round = 0; round < 10; round++) {
+      const started = performance.now();
+      const slow = slowConn.call('memory_recall', { cue: `when does the release train leave ${round}`, budget_tokens: 100 }).then(() => slowMs.push(performance.now() - started));
+      await new Promise((r) => setTimeout(r, 100));
+      const t = performance.now();
+      await quickConn.call('memory_list', { limit: 5 });
+      quickMs.push(performance.now() - t);
+      await slow;
+    }
+    slowConn.close();
+    quickConn.close();
+    return [{ name: 'cheap call on one connection while another waits on a 500 ms call', measured: median(quickMs), unit: 'ms', budget: 20, kind: 'max', note: `the slow call took ${median(slowMs).toFixed(0)} ms` }];
+  } finally {
+    await daemon.stop();
+    await server.close();
+    rmSync(repo, { recursive: true, force: true });
+  }
+}
+
 export default async function run(): Promise<BenchResult[]> {
-  return [...(await inProcess()), ...(await concurrency())];
+  return [...(await inProcess()), ...(await concurrency()), ...(await slowNeighbour())];
 }
 
 async function inProcess(): Promise<BenchResult[]> {

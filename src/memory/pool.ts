@@ -6,7 +6,7 @@ import type { Clock } from '../lib/clock.js';
 import { PACKAGE_ROOT } from '../lib/package-root.js';
 import { embedderId, type Embedder, type EmbedderSettings } from './embedders/index.js';
 import { validateRecall, type RecallInput, type RecallResult } from './recall.js';
-import type { WorkerResult, WorkerTask } from './worker.js';
+import type { WorkerResult, WorkerSetup, WorkerTask } from './worker.js';
 import { ColonyError } from '../lib/errors.js';
 
 /** The compiled worker: workers run JavaScript, so this is always the built file. */
@@ -22,15 +22,20 @@ export class MemoryWorkers {
   private readonly pool: Piscina;
 
   private constructor(
-    private readonly dbPath: string,
+    dbPath: string,
     private readonly clock: Clock,
     private readonly settings: EmbedderSettings,
   ) {
+    // A fixed set of threads, started (and warmed: connection, statements, embedder) up
+    // front. One more than the cores: the OS then shares the cores among concurrent calls
+    // instead of queueing the last one behind the others.
+    const threads = Math.min(8, availableParallelism() + 1);
     this.pool = new Piscina({
       filename: WORKER,
-      minThreads: 1,
-      maxThreads: Math.max(1, Math.min(4, availableParallelism())),
-      idleTimeout: 60_000,
+      minThreads: threads,
+      maxThreads: threads,
+      idleTimeout: Infinity,
+      workerData: { dbPath, settings } satisfies WorkerSetup,
     });
   }
 
@@ -41,8 +46,7 @@ export class MemoryWorkers {
 
   recall(input: RecallInput, signal?: AbortSignal): Promise<RecallResult> {
     validateRecall(input);
-    const task: WorkerTask = { op: 'recall', dbPath: this.dbPath, settings: this.settings, input, now: this.clock.now() };
-    return this.run(task, signal) as Promise<RecallResult>;
+    return this.run({ op: 'recall', input, now: this.clock.now() }, signal) as Promise<RecallResult>;
   }
 
   private async run(task: WorkerTask, signal?: AbortSignal): Promise<RecallResult | Float32Array[]> {
@@ -56,7 +60,7 @@ export class MemoryWorkers {
     return {
       id: embedderId(this.settings.spec),
       lexical: this.settings.spec === 'lexical',
-      embed: (texts) => this.run({ op: 'embed', settings: this.settings, texts }) as Promise<Float32Array[]>,
+      embed: (texts) => this.run({ op: 'embed', texts }) as Promise<Float32Array[]>,
     };
   }
 

@@ -1,30 +1,20 @@
 // A piscina worker: recall on its own read-only connection, and embedding, so ranking and
 // models never run on the daemon's event loop. WAL lets these readers work beside the
-// daemon's writer. Each thread builds its embedder once, from the settings it is sent.
+// daemon's writer. Each thread opens its connection and loads its embedder as it starts
+// (from workerData), so the first call it takes is as quick as the rest.
+import { workerData } from 'piscina';
 import { openDatabase } from '../lib/sqlite.js';
 import { isColonyError } from '../lib/errors.js';
 import { createEmbedder, type Embedder, type EmbedderSettings } from './embedders/index.js';
 import { postMemoryLog } from './log-channel.js';
 import { RecallEngine, type RecallInput, type RecallResult } from './recall.js';
 
-export type WorkerTask =
-  | { op: 'recall'; dbPath: string; settings: EmbedderSettings; input: RecallInput; now: number }
-  | { op: 'embed'; settings: EmbedderSettings; texts: string[] };
-
-const embedders = new Map<string, Promise<Embedder>>();
-const engines = new Map<string, RecallEngine>();
-
-function embedderFor(settings: EmbedderSettings): Promise<Embedder> {
-  const key = JSON.stringify(settings);
-  let e = embedders.get(key);
-  if (!e) {
-    e = createEmbedder(settings, postMemoryLog);
-    // A failed load is retried on the next task rather than remembered.
-    e.catch(() => embedders.delete(key));
-    embedders.set(key, e);
-  }
-  return e;
+export interface WorkerSetup {
+  dbPath: string;
+  settings: EmbedderSettings;
 }
+
+export type WorkerTask = { op: 'recall'; input: RecallInput; now: number } | { op: 'embed'; texts: string[] };
 
 /**
  * Errors lose their class and fields crossing the thread boundary, so a domain refusal
@@ -32,23 +22,39 @@ function embedderFor(settings: EmbedderSettings): Promise<Embedder> {
  */
 export type WorkerResult = { ok: RecallResult | Float32Array[] } | { error: { code: string; message: string; status: number } };
 
+const setup = workerData as WorkerSetup;
+let embedder: Promise<Embedder> | undefined;
+let engine: Promise<RecallEngine> | undefined;
+
+function loadEmbedder(): Promise<Embedder> {
+  // A failed load is tried again on the next task rather than remembered.
+  embedder ??= createEmbedder(setup.settings, postMemoryLog).catch((err: unknown) => {
+    embedder = undefined;
+    throw err;
+  });
+  return embedder;
+}
+
+function loadEngine(): Promise<RecallEngine> {
+  engine ??= loadEmbedder().then(
+    (e) => new RecallEngine(openDatabase(setup.dbPath, { readonly: true }), e),
+    (err: unknown) => {
+      engine = undefined;
+      throw err;
+    },
+  );
+  return engine;
+}
+
+// Start loading now; failures surface on the first task that needs the engine.
+loadEngine().catch(() => undefined);
+
 export default async function run(task: WorkerTask): Promise<WorkerResult> {
   try {
-    return { ok: await perform(task) };
+    if (task.op === 'embed') return { ok: await (await loadEmbedder()).embed(task.texts) };
+    return { ok: await (await loadEngine()).recall(task.input, task.now) };
   } catch (err) {
     if (isColonyError(err)) return { error: { code: err.code, message: err.message, status: err.status } };
     throw err;
   }
-}
-
-async function perform(task: WorkerTask): Promise<RecallResult | Float32Array[]> {
-  const embedder = await embedderFor(task.settings);
-  if (task.op === 'embed') return embedder.embed(task.texts);
-  const key = `${task.dbPath}\0${embedder.id}`;
-  let engine = engines.get(key);
-  if (!engine) {
-    engine = new RecallEngine(openDatabase(task.dbPath, { readonly: true }), embedder);
-    engines.set(key, engine);
-  }
-  return engine.recall(task.input, task.now);
 }

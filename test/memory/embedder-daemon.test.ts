@@ -10,7 +10,7 @@ import { Reembedder } from '../../src/memory/reembed.js';
 import { createEmbedder } from '../../src/memory/embedders/index.js';
 import { RpcClient } from '../../bench/rpc-client.js';
 import { COLONY_BIN, api, startTestDaemon, waitUntil } from '../helpers/daemon.js';
-import { EmbeddingsServer } from '../helpers/embeddings-server.js';
+import { EmbeddingsServer } from '../../bench/embeddings-server.js';
 import { writeTinyBert } from '../helpers/tiny-bert.js';
 import { makeTempRepo, tempDir } from '../helpers/repo.js';
 

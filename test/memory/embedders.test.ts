@@ -5,7 +5,7 @@ import { OpenAIEmbedder } from '../../src/memory/embedders/openai.js';
 import { TransformersEmbedder } from '../../src/memory/embedders/transformers.js';
 import { cosine, createEmbedder, embedderId, parseEmbedderSpec, type EmbedderSettings } from '../../src/memory/embedders/index.js';
 import { gloveCachePath } from '../../src/memory/embedders/glove-cache.js';
-import { EmbeddingsServer } from '../helpers/embeddings-server.js';
+import { EmbeddingsServer } from '../../bench/embeddings-server.js';
 import { writeTinyBert } from '../helpers/tiny-bert.js';
 import { tempDir } from '../helpers/repo.js';
 
