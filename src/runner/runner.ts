@@ -12,6 +12,7 @@ import { JobStore } from './job-store.js';
 import { Scheduler } from './scheduler.js';
 import { WorkspaceManager } from './workspace.js';
 import { adapterFor } from './agents/index.js';
+import type { McpServerSpec } from './agents/types.js';
 import { runProcess } from './process.js';
 import type { Workspace } from './workspace-types.js';
 import {
@@ -27,8 +28,8 @@ import {
 
 /** Hooks the daemon gives the runner to prepare a workspace beyond git (MCP config, pre-commit hook). */
 export interface WorkspaceExtras {
-  /** Returns the path of an MCP config file for the agent, or undefined. */
-  mcpConfig?: (jobDir: string) => string | undefined;
+  /** Colony's MCP server for the agent, its files written into the job's scratch directory. */
+  mcpConfig?: (jobDir: string) => McpServerSpec | undefined;
   /** Called once the workspace exists, before the agent starts. */
   onWorkspace?: (ws: Workspace) => Promise<void>;
 }
@@ -321,7 +322,7 @@ export class Runner {
       const invocation = adapter.invocation(agentConfig, {
         prompt: job.prompt,
         model: job.model,
-        mcpConfigPath: this.opts.extras?.mcpConfig ? this.opts.extras.mcpConfig(this.makeJobDir(jobDir)) : undefined,
+        mcp: this.opts.extras?.mcpConfig ? this.opts.extras.mcpConfig(this.makeJobDir(jobDir)) : undefined,
       });
       const parser = adapter.createParser();
       let result: string | null = null;
@@ -348,6 +349,7 @@ export class Runner {
         env: {
           ...process.env,
           ...agentConfig.env,
+          ...invocation.env,
           COLONY_JOB_ID: id,
           COLONY_RUN_ID: id,
           COLONY_URL: this.daemonUrl,

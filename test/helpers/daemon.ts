@@ -18,6 +18,7 @@ export function fakeAgents(): Record<string, unknown> {
   return {
     claude: { type: 'claude', bin: join(FAKE_AGENTS, 'claude'), models: ['sonnet', 'haiku'] },
     codex: { type: 'codex', bin: join(FAKE_AGENTS, 'codex') },
+    gemini: { type: 'gemini', bin: join(FAKE_AGENTS, 'gemini') },
     missing: { type: 'claude', bin: 'colony-no-such-agent-binary' },
   };
 }

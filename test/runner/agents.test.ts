@@ -52,15 +52,25 @@ const resultOf = (events: AgentEvent[]) => events.filter((e) => e.type === 'resu
 
 describe('agent adapters', () => {
   it('build the documented command lines', () => {
-    const req = { prompt: 'do it', model: 'haiku', mcpConfigPath: '/tmp/mcp.json' };
+    const mcp = { command: '/usr/bin/node', args: ['/opt/colony/bin/colony.js', 'mcp', '--repo', '/r "q"'], configFile: '/tmp/mcp.json', geminiSettingsFile: '/tmp/gemini.json' };
+    const req = { prompt: 'do it', model: 'haiku', mcp };
     expect(adapterFor('claude').invocation(cfg('claude'), req)).toEqual({
       bin: 'claude',
       args: ['-p', 'do it', '--output-format', 'stream-json', '--verbose', '--model', 'haiku', '--mcp-config', '/tmp/mcp.json'],
     });
     expect(adapterFor('codex').invocation(cfg('codex'), { prompt: 'p', model: null })).toEqual({ bin: 'codex', args: ['exec', '--json', 'p'] });
+    expect(adapterFor('codex').invocation(cfg('codex'), { prompt: 'p', mcp })).toEqual({
+      bin: 'codex',
+      args: ['exec', '--json', '-c', 'mcp_servers.colony.command="/usr/bin/node"', '-c', 'mcp_servers.colony.args=["/opt/colony/bin/colony.js","mcp","--repo","/r \\"q\\""]', 'p'],
+    });
     expect(adapterFor('gemini').invocation(cfg('gemini'), { prompt: 'p', model: 'm' })).toEqual({
       bin: 'gemini',
       args: ['-p', 'p', '--output-format', 'stream-json', '-m', 'm'],
+    });
+    expect(adapterFor('gemini').invocation(cfg('gemini'), { prompt: 'p', mcp })).toEqual({
+      bin: 'gemini',
+      args: ['-p', 'p', '--output-format', 'stream-json'],
+      env: { GEMINI_CLI_SYSTEM_SETTINGS_PATH: '/tmp/gemini.json' },
     });
     expect(adapterFor('aider').invocation(cfg('aider', { args: ['--no-git'] }), { prompt: 'p' })).toEqual({
       bin: 'aider',

@@ -60,7 +60,7 @@ export const claudeAdapter: AgentAdapter = {
   invocation(config, req) {
     const args = ['-p', req.prompt, '--output-format', 'stream-json', '--verbose'];
     if (req.model) args.push('--model', req.model);
-    if (req.mcpConfigPath) args.push('--mcp-config', req.mcpConfigPath);
+    if (req.mcp) args.push('--mcp-config', req.mcp.configFile);
     return { bin: config.bin ?? 'claude', args: [...args, ...config.args] };
   },
   createParser(): OutputParser {

@@ -3,7 +3,7 @@ import type { AgentAdapter, OutputParser } from './types.js';
 import { parseJsonLine } from './parse-json.js';
 
 /**
- * `codex exec --json <prompt>`: JSONL events. Current CLIs print
+ * `codex exec --json [-c mcp_servers.colony.…] <prompt>`: JSONL events. Current CLIs print
  * `{type: "item.completed", item: {type: "agent_message", text}}` and
  * `{type: "turn.completed", usage}`; older ones `{msg: {type: "agent_message", message}}`.
  */
@@ -12,6 +12,8 @@ export const codexAdapter: AgentAdapter = {
   invocation(config, req) {
     const args = ['exec', '--json'];
     if (req.model) args.push('--model', req.model);
+    // codex has no config-file flag; per-run `-c` overrides take TOML values (JSON strings and arrays are valid TOML).
+    if (req.mcp) args.push('-c', `mcp_servers.colony.command=${JSON.stringify(req.mcp.command)}`, '-c', `mcp_servers.colony.args=${JSON.stringify(req.mcp.args)}`);
     return { bin: config.bin ?? 'codex', args: [...args, ...config.args, req.prompt] };
   },
   createParser(): OutputParser {

@@ -11,7 +11,9 @@ export const geminiAdapter: AgentAdapter = {
   invocation(config, req) {
     const args = ['-p', req.prompt, '--output-format', 'stream-json'];
     if (req.model) args.push('-m', req.model);
-    return { bin: config.bin ?? 'gemini', args: [...args, ...config.args] };
+    // The system settings layer, pointed at the job's own file: merges over the user's settings, touches nothing of theirs.
+    const env = req.mcp ? { GEMINI_CLI_SYSTEM_SETTINGS_PATH: req.mcp.geminiSettingsFile } : undefined;
+    return { bin: config.bin ?? 'gemini', args: [...args, ...config.args], ...(env ? { env } : {}) };
   },
   createParser(): OutputParser {
     const texts: string[] = [];

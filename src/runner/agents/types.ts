@@ -8,13 +8,28 @@ export interface AgentInvocation {
   args: string[];
   /** Written to the process's stdin, then stdin is closed. */
   stdin?: string;
+  /** Extra environment for this agent (over the job's). */
+  env?: Record<string, string>;
+}
+
+/**
+ * Colony's MCP server as an agent starts it: the stdio bridge command, and the same written
+ * as files in the formats the CLIs read, in the job's scratch directory (never the workspace).
+ */
+export interface McpServerSpec {
+  command: string;
+  args: string[];
+  /** `{mcpServers: {colony: {command, args}}}`, for `claude --mcp-config`. */
+  configFile: string;
+  /** Gemini CLI settings naming the same server, trusted (headless runs cannot confirm tool calls). */
+  geminiSettingsFile: string;
 }
 
 export interface AgentRunRequest {
   prompt: string;
   model?: string | null;
-  /** Absolute path of a JSON file configuring Colony's MCP server for this agent, when available. */
-  mcpConfigPath?: string;
+  /** Colony's MCP server, when the daemon offers it to jobs. */
+  mcp?: McpServerSpec;
 }
 
 /** Turns a CLI's output lines into common events; stateful per run. */
