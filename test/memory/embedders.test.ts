@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { OpenAIEmbedder } from '../../src/memory/embedders/openai.js';
@@ -7,7 +7,8 @@ import { cosine, createEmbedder, embedderId, parseEmbedderSpec, type EmbedderSet
 import { gloveCachePath } from '../../src/memory/embedders/glove-cache.js';
 import { EmbeddingsServer } from '../../bench/embeddings-server.js';
 import { writeTinyBert } from '../helpers/tiny-bert.js';
-import { tempDir } from '../helpers/repo.js';
+import { makeTempRepo, tempDir } from '../helpers/repo.js';
+import { api, startTestDaemon } from '../helpers/daemon.js';
 
 let cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -63,8 +64,13 @@ describe('openai-compatible embedder', () => {
 });
 
 describe('glove embedder', () => {
+  // The cache the first test converts; the daemon test reuses it (conversion takes seconds).
+  const cacheRoot = tempDir();
+  afterAll(() => cacheRoot.cleanup());
+  const cacheDir = join(cacheRoot.dir, 'cache');
+
   it('converts the package data once into a compact cache, and knows synonyms hashing cannot', async () => {
-    const s = settings({ spec: 'glove' });
+    const s = settings({ spec: 'glove', cacheDir });
     const logs: string[] = [];
     const glove = await createEmbedder(s, (m) => logs.push(m));
     const cache = gloveCachePath(s.cacheDir);
@@ -85,6 +91,19 @@ describe('glove embedder', () => {
     const [camel, spaced, unknown] = await glove.embed(['resetPassword', 'reset password', 'qzxqzxq']);
     expect(cosine(camel!, spaced!)).toBeCloseTo(1, 5);
     expect(norm(unknown!)).toBe(0);
+  });
+
+  it('in a daemon: recall finds a memory that shares no word with the cue', async () => {
+    const repo = makeTempRepo();
+    cleanups.push(repo.cleanup);
+    const d = await startTestDaemon(repo.dir, { embedder: 'glove', cache_dir: cacheDir });
+    cleanups.push(() => d.close());
+    const texts = ['To reset your password use the self-service portal.', 'The deploy pipeline is slow on Mondays.', 'Lunch is served at noon in the cafeteria.', 'Invoices are emailed on the first of the month.'];
+    const { body } = await api(d.url, 'POST', '/memory/import', { memories: texts.map((text) => ({ text })) });
+    expect(body).toEqual({ stored: 4 });
+    const r = await api(d.url, 'POST', '/memory/recall', { cue: 'forgot my login credentials', budget_tokens: 1000, k: 4 });
+    expect(r.body.memories[0].text).toBe(texts[0]);
+    expect((await api(d.url, 'POST', '/memory/stats', {})).body).toMatchObject({ embedder: 'glove-100d', embedding: { current: 4, pending: 0 } });
   });
 });
 
