@@ -105,16 +105,19 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
 
   const memoryLog = logger.child({ component: 'memory' });
   const stopMemoryLog = listenMemoryLog((msg) => memoryLog.info(msg));
-  const recallPool = MemoryWorkers.open(paths.db, clock, settings);
-  if (!recallPool) logger.warn('memory worker not built (run npm run build); recalling and embedding on the main thread');
   const ready = prepareEmbedder(settings, (msg) => memoryLog.info(msg));
+  ready.catch(() => undefined); // reported by the first use below
+  const recallPool = MemoryWorkers.open(paths.db, clock, settings, ready);
+  if (!recallPool) logger.warn('memory worker not built (run npm run build); recalling and embedding on the main thread');
+  // Lexical vectors cost microseconds: made in line. Others on the workers, after preparation.
   const embedder: Embedder =
     settings.spec === 'lexical'
       ? new LexicalEmbedder()
-      : deferredEmbedder(settings.spec, async () => {
+      : (recallPool?.embedder() ??
+        deferredEmbedder(settings.spec, async () => {
           await ready;
-          return recallPool ? recallPool.embedder() : createEmbedder(settings, (msg) => memoryLog.info(msg));
-        });
+          return createEmbedder(settings, (msg) => memoryLog.info(msg));
+        }));
   const memory = new MemoryService(db, clock, embedder);
   const reembedder = new Reembedder(memory, { info: (m) => memoryLog.info(m), warn: (m) => memoryLog.warn(m) });
   // Load the embedder now (not on the first call), say whether it works, then bring old vectors up to date.

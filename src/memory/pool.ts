@@ -25,6 +25,7 @@ export class MemoryWorkers {
     dbPath: string,
     private readonly clock: Clock,
     private readonly settings: EmbedderSettings,
+    private readonly ready: Promise<void>,
   ) {
     // A fixed set of threads, started (and warmed: connection, statements, embedder) up
     // front. One more than the cores: the OS then shares the cores among concurrent calls
@@ -39,9 +40,12 @@ export class MemoryWorkers {
     });
   }
 
-  /** A pool, or undefined when the worker has not been built (then recall runs in-thread). */
-  static open(dbPath: string, clock: Clock, settings: EmbedderSettings): MemoryWorkers | undefined {
-    return existsSync(WORKER) ? new MemoryWorkers(dbPath, clock, settings) : undefined;
+  /**
+   * A pool, or undefined when the worker has not been built (then recall runs in-thread).
+   * No task is sent before `ready` (the embedder's one-off preparation, see prepareEmbedder).
+   */
+  static open(dbPath: string, clock: Clock, settings: EmbedderSettings, ready: Promise<void> = Promise.resolve()): MemoryWorkers | undefined {
+    return existsSync(WORKER) ? new MemoryWorkers(dbPath, clock, settings, ready) : undefined;
   }
 
   recall(input: RecallInput, signal?: AbortSignal): Promise<RecallResult> {
@@ -50,6 +54,7 @@ export class MemoryWorkers {
   }
 
   private async run(task: WorkerTask, signal?: AbortSignal): Promise<RecallResult | Float32Array[]> {
+    await this.ready;
     const r = (await this.pool.run(task, { signal })) as WorkerResult;
     if ('error' in r) throw new ColonyError(r.error.code, r.error.message, r.error.status);
     return r.ok;

@@ -28,7 +28,7 @@ let engine: Promise<RecallEngine> | undefined;
 
 function loadEmbedder(): Promise<Embedder> {
   // A failed load is tried again on the next task rather than remembered.
-  embedder ??= createEmbedder(setup.settings, postMemoryLog).catch((err: unknown) => {
+  embedder ??= createEmbedder(setup.settings, postMemoryLog, { prepared: true }).catch((err: unknown) => {
     embedder = undefined;
     throw err;
   });
@@ -46,7 +46,8 @@ function loadEngine(): Promise<RecallEngine> {
   return engine;
 }
 
-// Start loading now; failures surface on the first task that needs the engine.
+// Start loading now (the pool sends no task before the daemon's preparation is done, but
+// threads start at once); failures surface on the first task that needs the engine.
 loadEngine().catch(() => undefined);
 
 export default async function run(task: WorkerTask): Promise<WorkerResult> {

@@ -1,6 +1,6 @@
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { OpenAIEmbedder } from '../../src/memory/embedders/openai.js';
 import { TransformersEmbedder } from '../../src/memory/embedders/transformers.js';
 import { cosine, createEmbedder, embedderId, parseEmbedderSpec, type EmbedderSettings } from '../../src/memory/embedders/index.js';
@@ -64,13 +64,8 @@ describe('openai-compatible embedder', () => {
 });
 
 describe('glove embedder', () => {
-  // The cache the first test converts; the daemon test reuses it (conversion takes seconds).
-  const cacheRoot = tempDir();
-  afterAll(() => cacheRoot.cleanup());
-  const cacheDir = join(cacheRoot.dir, 'cache');
-
   it('converts the package data once into a compact cache, and knows synonyms hashing cannot', async () => {
-    const s = settings({ spec: 'glove', cacheDir });
+    const s = settings({ spec: 'glove' });
     const logs: string[] = [];
     const glove = await createEmbedder(s, (m) => logs.push(m));
     const cache = gloveCachePath(s.cacheDir);
@@ -93,9 +88,10 @@ describe('glove embedder', () => {
     expect(norm(unknown!)).toBe(0);
   });
 
-  it('in a daemon: recall finds a memory that shares no word with the cue', async () => {
+  it('in a daemon: converts once while calls wait, then recalls a memory that shares no word with the cue', async () => {
     const repo = makeTempRepo();
     cleanups.push(repo.cleanup);
+    const cacheDir = join(repo.dir, '.colony', 'cache');
     const d = await startTestDaemon(repo.dir, { embedder: 'glove', cache_dir: cacheDir });
     cleanups.push(() => d.close());
     const texts = ['To reset your password use the self-service portal.', 'The deploy pipeline is slow on Mondays.', 'Lunch is served at noon in the cafeteria.', 'Invoices are emailed on the first of the month.'];
@@ -104,6 +100,8 @@ describe('glove embedder', () => {
     const r = await api(d.url, 'POST', '/memory/recall', { cue: 'forgot my login credentials', budget_tokens: 1000, k: 4 });
     expect(r.body.memories[0].text).toBe(texts[0]);
     expect((await api(d.url, 'POST', '/memory/stats', {})).body).toMatchObject({ embedder: 'glove-100d', embedding: { current: 4, pending: 0 } });
+    // One conversion, by the daemon's thread: nothing left behind but the cache.
+    expect(readdirSync(cacheDir)).toEqual([basename(gloveCachePath(cacheDir))]);
   });
 });
 

@@ -71,6 +71,7 @@ export function convertGlove(source: string, target: string): { words: number } 
 }
 
 export function loadGlove(file: string): GloveTable {
+  if (!existsSync(file)) throw new ColonyError('embedder_unavailable', `the GloVe cache ${file} is not built yet`, 503);
   const buf = readFileSync(file);
   if (buf.length < HEADER || buf.toString('latin1', 0, 8) !== MAGIC) throw new ColonyError('embedder_unavailable', `${file} is not a GloVe cache; delete it to rebuild`, 503);
   const count = buf.readUInt32LE(8);
@@ -110,14 +111,16 @@ async function runConverter(source: string, target: string, log: (msg: string) =
   log(`converting GloVe vectors from ${GLOVE_PACKAGE} into ${target} (once; takes a few seconds)`);
   const started = Date.now();
   const stderr: string[] = [];
+  let pid: number | undefined;
   const code = await new Promise<number | null>((resolve, reject) => {
     const child = spawn(process.execPath, ['--max-old-space-size=4096', script, source, target], { stdio: ['ignore', 'ignore', 'pipe'] });
+    pid = child.pid;
     child.stderr.on('data', (d: Buffer) => stderr.push(d.toString()));
     child.once('error', reject);
     child.once('close', resolve);
   });
   if (code !== 0 || !existsSync(target)) {
-    rmSync(`${target}.tmp`, { force: true });
+    rmSync(`${target}.${pid}.tmp`, { force: true });
     throw new ColonyError('embedder_unavailable', `converting GloVe vectors failed (exit ${code}): ${stderr.join('').trim().slice(-500)}`, 503);
   }
   log(`GloVe cache ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { InvalidInputError } from '../../lib/errors.js';
-import { ensureGloveCache, gloveSourcePath } from './glove-cache.js';
+import { ensureGloveCache, gloveCachePath, gloveSourcePath } from './glove-cache.js';
 import { GloveEmbedder } from './glove.js';
 import { LexicalEmbedder } from './lexical.js';
 import { OpenAIEmbedder } from './openai.js';
@@ -47,14 +47,18 @@ export async function checkEmbedder(settings: EmbedderSettings): Promise<void> {
   if (s.kind === 'transformers') await importTransformers();
 }
 
-/** Build the embedder the settings name (loading data or models as needed). */
-export async function createEmbedder(settings: EmbedderSettings, log?: (msg: string) => void): Promise<Embedder> {
+/**
+ * Build the embedder the settings name (loading data or models as needed). With
+ * `prepared`, one-off preparation (the GloVe conversion) is known to be done already and
+ * is not attempted: worker threads must not each start a gigabyte-sized conversion.
+ */
+export async function createEmbedder(settings: EmbedderSettings, log?: (msg: string) => void, opts: { prepared?: boolean } = {}): Promise<Embedder> {
   const s = parseEmbedderSpec(settings.spec);
   switch (s.kind) {
     case 'lexical':
       return new LexicalEmbedder();
     case 'glove':
-      return GloveEmbedder.fromCache(await ensureGloveCache(settings.cacheDir, log));
+      return GloveEmbedder.fromCache(opts.prepared ? gloveCachePath(settings.cacheDir) : await ensureGloveCache(settings.cacheDir, log));
     case 'transformers':
       return TransformersEmbedder.load(s.model, settings, log);
     case 'openai':
