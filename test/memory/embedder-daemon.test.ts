@@ -119,11 +119,13 @@ describe('an OpenAI-compatible embedding endpoint behind the daemon', () => {
 
     // The endpoint refusing: the caller reads why, over the socket and over HTTP, and nothing is stored.
     server.delayMs = 0;
-    server.failures.push({ status: 401 }, { status: 401 });
+    // (One failure queued per call: a retried network hiccup must meet it too.)
+    server.failures.push({ status: 401 });
     const refused = await b.request('memory_store', { text: 'never stored' });
     expect(refused.error).toMatchObject({ code: -32602, message: expect.stringMatching(/openai:test-embed .*HTTP 401/), data: { code: 'embedder_failed' } });
+    server.failures.push({ status: 401 });
     const http = await api(daemon.url, 'POST', '/memory/store', { text: 'never stored' });
-    expect(http.status).toBe(503);
+    expect(http.status, `requests seen: ${JSON.stringify(server.requests.slice(-3))}`).toBe(503);
     expect(http.body.error.message).toMatch(/HTTP 401/);
     expect(daemon.memory.stats().memories).toBe(2);
   });
