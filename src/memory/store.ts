@@ -16,20 +16,8 @@ export interface MemoryRow {
   embedder: string;
 }
 
-export interface NewMemory {
-  id: string;
-  scope: string;
-  text: string;
-  text_hash: string;
-  tags: string;
-  source: string | null;
-  run_id: string | null;
-  tokens: number;
-  created_at: number;
-  updated_at: number;
-  embedder: string;
-  vector: Buffer;
-}
+/** A row to insert: the stored fields, the hash that dedupes it, and its vector. */
+export type NewMemory = Omit<MemoryRow, 'rowid'> & { text_hash: string; vector: Buffer };
 
 const COLUMNS = 'rowid, id, scope, text, tags, source, run_id, tokens, created_at, updated_at, embedder';
 /** The next vector sequence number (see migration 5). */
