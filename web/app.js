@@ -88,6 +88,24 @@ $('run').onsubmit = async (ev) => {
 };
 $('status-filter').onchange = refreshJobs;
 
+async function refreshMemoryStats() {
+  const s = await api('/memory/stats', { method: 'POST', body: '{}' });
+  const e = s.embedding;
+  $('memory-stats').textContent = `${s.memories} memories · ${s.tokens} tokens · ${s.embedder}` +
+    (e.pending ? ` · re-embedding ${e.current}/${s.memories}${e.error ? ' (stalled: ' + e.error + ')' : ''}` : '');
+}
+$('recall').onsubmit = async (ev) => {
+  ev.preventDefault();
+  try {
+    const r = await api('/memory/recall', { method: 'POST', body: JSON.stringify({ cue: $('cue').value, budget_tokens: Number($('budget').value) }) });
+    $('memories').tBodies[0].replaceChildren(...r.memories.map((m) => {
+      const tr = document.createElement('tr');
+      tr.append(cell(m.score.toFixed(4)), cell(String(m.tokens)), cell(m.tags.join(', ')), cell(m.text, 'prompt'));
+      return tr;
+    }));
+  } catch (err) { $('memory-stats').textContent = err.message; }
+};
+
 async function init() {
   refreshHealth();
   if (!token) return showLogin();
@@ -96,8 +114,10 @@ async function init() {
     const agents = [...new Set(models.data.filter((m) => m.id.startsWith('colony/')).map((m) => m.id.slice(7)))];
     $('agent').replaceChildren(...agents.map((a) => Object.assign(document.createElement('option'), { value: a, textContent: a })));
     await refreshJobs();
+    await refreshMemoryStats();
   } catch { /* login shown on 401 */ }
 }
 setInterval(refreshHealth, 2000);
 setInterval(() => token && refreshJobs().catch(() => {}), 3000);
+setInterval(() => token && refreshMemoryStats().catch(() => {}), 5000);
 init();

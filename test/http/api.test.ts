@@ -138,7 +138,9 @@ describe('HTTP API', () => {
     expect(text).toMatch(/colony_jobs_finished_total\{status="completed"\} \d+/);
     const page = await fetch(`${d.url}/`);
     expect(page.status).toBe(200);
-    expect(await page.text()).toContain('<title>Colony</title>');
+    const html = await page.text();
+    expect(html).toContain('<title>Colony</title>');
+    expect(html).toContain('id="recall"');
     expect((await fetch(`${d.url}/ui/app.js`)).status).toBe(200);
     expect((await fetch(`${d.url}/ui/../package.json`)).status).not.toBe(200);
   });
