@@ -45,4 +45,34 @@ export const memoryMigrations: Migration[] = [
       CREATE INDEX memories_embedder ON memories(embedder);
     `,
   },
+  {
+    version: 6,
+    name: 'memory counters',
+    // memory_stats is a cheap call answered on the daemon's thread: counts kept by triggers,
+    // not a GROUP BY over every memory.
+    up: `
+      CREATE TABLE memory_scope_counts (scope TEXT PRIMARY KEY, count INTEGER NOT NULL, tokens INTEGER NOT NULL) WITHOUT ROWID;
+      CREATE TABLE memory_embedder_counts (embedder TEXT PRIMARY KEY, count INTEGER NOT NULL) WITHOUT ROWID;
+      INSERT INTO memory_scope_counts SELECT scope, COUNT(*), SUM(tokens) FROM memories GROUP BY scope;
+      INSERT INTO memory_embedder_counts SELECT embedder, COUNT(*) FROM memories GROUP BY embedder;
+      CREATE TRIGGER memories_count_ai AFTER INSERT ON memories BEGIN
+        INSERT INTO memory_scope_counts VALUES (new.scope, 1, new.tokens)
+          ON CONFLICT (scope) DO UPDATE SET count = count + 1, tokens = tokens + new.tokens;
+        INSERT INTO memory_embedder_counts VALUES (new.embedder, 1)
+          ON CONFLICT (embedder) DO UPDATE SET count = count + 1;
+      END;
+      CREATE TRIGGER memories_count_ad AFTER DELETE ON memories BEGIN
+        UPDATE memory_scope_counts SET count = count - 1, tokens = tokens - old.tokens WHERE scope = old.scope;
+        DELETE FROM memory_scope_counts WHERE scope = old.scope AND count = 0;
+        UPDATE memory_embedder_counts SET count = count - 1 WHERE embedder = old.embedder;
+        DELETE FROM memory_embedder_counts WHERE embedder = old.embedder AND count = 0;
+      END;
+      CREATE TRIGGER memories_count_au AFTER UPDATE OF embedder ON memories WHEN old.embedder != new.embedder BEGIN
+        UPDATE memory_embedder_counts SET count = count - 1 WHERE embedder = old.embedder;
+        DELETE FROM memory_embedder_counts WHERE embedder = old.embedder AND count = 0;
+        INSERT INTO memory_embedder_counts VALUES (new.embedder, 1)
+          ON CONFLICT (embedder) DO UPDATE SET count = count + 1;
+      END;
+    `,
+  },
 ];

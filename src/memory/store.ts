@@ -50,8 +50,8 @@ export class MemoryStore {
       forget: p('DELETE FROM memories WHERE id = ?'),
       list: p(`SELECT ${COLUMNS} FROM memories WHERE scope = ? AND rowid < ? ORDER BY rowid DESC LIMIT ?`),
       listAll: p(`SELECT ${COLUMNS} FROM memories WHERE rowid < ? ORDER BY rowid DESC LIMIT ?`),
-      stats: p('SELECT scope, COUNT(*) AS count, SUM(tokens) AS tokens FROM memories GROUP BY scope ORDER BY scope'),
-      byEmbedder: p('SELECT embedder, COUNT(*) AS count FROM memories GROUP BY embedder'),
+      stats: p('SELECT scope, count, tokens FROM memory_scope_counts ORDER BY scope'),
+      byEmbedder: p('SELECT embedder, count FROM memory_embedder_counts'),
       stale: p('SELECT rowid, text FROM memories WHERE embedder != ? ORDER BY rowid LIMIT ?'),
       setVector: p(`UPDATE memories SET vector = ?, embedder = ?, vec_seq = ${NEXT_SEQ} WHERE rowid = ? AND text = ?`),
     };

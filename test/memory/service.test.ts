@@ -105,4 +105,39 @@ describe('memory', async () => {
     // FTS syntax in a cue is text, not a query.
     expect((await memory.recall({ cue: 'NEAR( "x" * OR AND ) ^', budget_tokens: 10 })).memories).toEqual([]);
   });
+
+  it('keeps its counters equal to the table through stores, refreshes, forgets and re-embeds', async () => {
+    const { memory, db } = open();
+    const truth = () => ({
+      scopes: db.prepare('SELECT scope, COUNT(*) AS count, SUM(tokens) AS tokens FROM memories GROUP BY scope ORDER BY scope').all(),
+      embedders: Object.fromEntries((db.prepare('SELECT embedder, COUNT(*) AS n FROM memories GROUP BY embedder').all() as { embedder: string; n: number }[]).map((r) => [r.embedder, r.n])),
+    });
+    const counted = () => ({ scopes: memory.stats().scopes, embedders: Object.fromEntries(memory.rows.embedderCounts()) });
+    const stored = await memory.storeMany(FACTS.map((text, i) => ({ text, scope: i % 2 ? 'a' : 'b' })));
+    await memory.store({ text: FACTS[0]!, scope: 'b' }); // a refresh: no new row
+    expect(counted()).toEqual(truth());
+    memory.forget({ id: stored[1]!.id });
+    memory.forget({ id: stored[3]!.id });
+    memory.forget({ id: stored[5]!.id }); // scope 'a' is now empty and gone
+    expect(counted()).toEqual(truth());
+    expect(memory.stats().scopes.map((s) => s.scope)).toEqual(['b']);
+    const row = db.prepare('SELECT rowid, text FROM memories LIMIT 1').get() as { rowid: number; text: string };
+    memory.rows.setVector(row.rowid, row.text, 'another', new Float32Array(4));
+    expect(counted()).toEqual(truth());
+    expect(memory.stats()).toMatchObject({ memories: 3, embedding: { current: 2, pending: 1 } });
+  });
+
+  it('fills the counters from memories stored before they existed', () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const path = join(t.dir, 'colony.db');
+    const old = openDatabase(path, { migrations: colonyMigrations.filter((m) => m.version <= 5) });
+    const insert = old.prepare(`INSERT INTO memories (id, scope, text, text_hash, tags, tokens, created_at, updated_at, embedder, vector) VALUES (?, ?, ?, ?, '[]', ?, 0, 0, 'lexical-256', x'00')`);
+    insert.run('m1', 'repo', 'one', 'h1', 3);
+    insert.run('m2', 'repo', 'two', 'h2', 4);
+    insert.run('m3', 'global', 'three', 'h3', 5);
+    old.close();
+    const { memory } = open(path);
+    expect(memory.stats()).toMatchObject({ memories: 3, tokens: 12, scopes: [{ scope: 'global', count: 1, tokens: 5 }, { scope: 'repo', count: 2, tokens: 7 }], embedding: { current: 3, pending: 0 } });
+  });
 });
