@@ -72,8 +72,9 @@ export const configSchema = z
     embedder: z.string().min(1).default('lexical'),
     /** transformers: directory of local models (<dir>/<org>/<name>/onnx/model.onnx …). */
     embed_model_dir: z.string().min(1).optional(),
-    /** transformers: download models from the Hugging Face hub when not found locally. */
+    /** transformers: download models from the Hugging Face hub (or embed_remote_host, a mirror) when not found locally. */
     embed_remote_models: flag.default(false),
+    embed_remote_host: z.string().url().optional(),
     /** openai: the API root of an OpenAI-compatible server, and its key. */
     embed_base_url: z.string().url().default('https://api.openai.com/v1'),
     embed_api_key: z.string().min(1).optional(),
@@ -106,6 +107,7 @@ const ENV_KEYS: Record<string, string> = {
   COLONY_EMBEDDER: 'embedder',
   COLONY_EMBED_MODEL_DIR: 'embed_model_dir',
   COLONY_EMBED_REMOTE_MODELS: 'embed_remote_models',
+  COLONY_EMBED_REMOTE_HOST: 'embed_remote_host',
   COLONY_EMBED_BASE_URL: 'embed_base_url',
   COLONY_EMBED_API_KEY: 'embed_api_key',
   COLONY_EMBED_BATCH: 'embed_batch',
@@ -173,6 +175,7 @@ export function embedderSettings(config: ColonyConfig, env: NodeJS.ProcessEnv = 
     cacheDir: config.cache_dir ?? defaultCacheDir(env),
     modelDir: config.embed_model_dir,
     allowRemoteModels: config.embed_remote_models,
+    remoteHost: config.embed_remote_host,
     baseUrl: config.embed_base_url,
     // OpenAI's own variable as a fallback, but never sent to another server.
     apiKey: config.embed_api_key ?? (new URL(config.embed_base_url).hostname === 'api.openai.com' ? env.OPENAI_API_KEY || undefined : undefined),

@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { basename, join } from 'node:path';
 import { OpenAIEmbedder } from '../../src/memory/embedders/openai.js';
 import { TransformersEmbedder } from '../../src/memory/embedders/transformers.js';
@@ -132,3 +134,40 @@ describe('transformers embedder', () => {
     expect(existsSync(join(t.dir, 'nobody'))).toBe(false);
   });
 });
+
+describe('transformers downloads', () => {
+  it('fetches a model from the configured host with progress, then loads it from the cache offline', async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const source = writeTinyBert(join(t.dir, 'hub'), 'acme/tiny', { hidden: 8 });
+    // A stand-in for the Hugging Face hub: /<model>/resolve/<revision>/<file>.
+    const requested: string[] = [];
+    const hub = createServer((req, res) => {
+      requested.push(req.url!);
+      const m = /^\/acme\/tiny\/resolve\/[^/]+\/(.+)$/.exec(req.url!);
+      const file = m ? join(source, decodeURIComponent(m[1]!)) : '';
+      if (!m || !existsSync(file)) return void res.writeHead(404).end('not found');
+      const body = readFileSync(file);
+      res.writeHead(200, { 'content-length': body.length, 'content-type': 'application/octet-stream' }).end(body);
+    });
+    await new Promise<void>((r) => hub.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise((r) => hub.close(r)));
+    const cacheDir = join(t.dir, 'cache');
+    const logs: string[] = [];
+    const remote = settings({ spec: 'transformers:acme/tiny', cacheDir, allowRemoteModels: true, remoteHost: `http://127.0.0.1:${(hub.address() as AddressInfo).port}` });
+    const e = await createEmbedder(remote, (m) => logs.push(m));
+    cleanups.push(() => e.close?.());
+    const [v] = await e.embed(['downloaded model works']);
+    expect(v!.length).toBe(8);
+    expect(requested.some((u) => u.endsWith('/onnx/model.onnx'))).toBe(true);
+    expect(logs.some((l) => /^downloading acme\/tiny\/onnx\/model\.onnx: 100% of [\d.]+ MB$/.test(l)), logs.join('\n')).toBe(true);
+
+    // Offline now: the cache is enough.
+    const before = requested.length;
+    const offline = await createEmbedder({ ...remote, allowRemoteModels: false, remoteHost: undefined });
+    cleanups.push(() => offline.close?.());
+    expect(Array.from((await offline.embed(['downloaded model works']))[0]!)).toEqual(Array.from(v!));
+    expect(requested.length).toBe(before);
+  });
+});
+

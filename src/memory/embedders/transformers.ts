@@ -47,6 +47,7 @@ export class TransformersEmbedder implements Embedder {
     env.allowLocalModels = true;
     env.localModelPath = root;
     env.allowRemoteModels = settings.allowRemoteModels;
+    if (settings.remoteHost) env.remoteHost = settings.remoteHost.endsWith('/') ? settings.remoteHost : `${settings.remoteHost}/`;
     env.cacheDir = join(settings.cacheDir, 'models');
     const reported = new Map<string, number>();
     let extractor: Extractor;

@@ -30,6 +30,8 @@ export interface EmbedderSettings {
   modelDir?: string;
   /** Let transformers download models from the Hugging Face hub. */
   allowRemoteModels: boolean;
+  /** Where downloads come from instead of the Hugging Face hub (a mirror). */
+  remoteHost?: string;
   /** OpenAI-compatible API root, e.g. `https://api.openai.com/v1` or `http://127.0.0.1:11434/v1`. */
   baseUrl: string;
   apiKey?: string;
