@@ -54,6 +54,9 @@ export class TransformersEmbedder implements Embedder {
     try {
       extractor = (await pipeline('feature-extraction', model, {
         dtype: 'fp32',
+        // One thread per session: the daemon runs several worker threads, each with its own
+        // session, and they share the cores rather than each claiming all of them.
+        session_options: { intraOpNumThreads: 1, interOpNumThreads: 1 },
         progress_callback: (p) => {
           if (p.status !== 'progress') return;
           // One line per file per 10%: enough to see a download move, not a flood.
