@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { Piscina } from 'piscina';
 import type { Clock } from '../lib/clock.js';
 import { PACKAGE_ROOT } from '../lib/package-root.js';
+import { ColonyError } from '../lib/errors.js';
 import { embedderId, type Embedder, type EmbedderSettings } from './embedders/index.js';
 import { validateRecall, type RecallInput, type RecallResult } from './recall.js';
 import type { WorkerResult, WorkerSetup, WorkerTask } from './worker.js';
-import { ColonyError } from '../lib/errors.js';
 
 /** The compiled worker: workers run JavaScript, so this is always the built file. */
 const WORKER = join(PACKAGE_ROOT, 'dist', 'src', 'memory', 'worker.js');

@@ -1,6 +1,8 @@
 import { loadGlove, type GloveTable } from './glove-cache.js';
 import { normaliseVector, type Embedder } from './types.js';
 
+export const GLOVE_ID = 'glove-100d';
+
 /**
  * Smooth inverse frequency weight (Arora et al.): frequent words ("the", "when") count for
  * little, rare ones for nearly 1. The table's rows are in frequency order, so p(w) comes
@@ -16,7 +18,7 @@ const sif = (row: number): number => SIF_A / (SIF_A + 1 / ((row + 1) * ZIPF_NORM
  * it cannot tell word order or words outside its 341k vocabulary.
  */
 export class GloveEmbedder implements Embedder {
-  readonly id = 'glove-100d';
+  readonly id = GLOVE_ID;
   readonly lexical = false;
 
   constructor(private readonly table: GloveTable) {}

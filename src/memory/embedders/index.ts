@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { InvalidInputError } from '../../lib/errors.js';
 import { ensureGloveCache, gloveCachePath, gloveSourcePath } from './glove-cache.js';
-import { GloveEmbedder } from './glove.js';
+import { GLOVE_ID, GloveEmbedder } from './glove.js';
 import { LexicalEmbedder } from './lexical.js';
 import { OpenAIEmbedder } from './openai.js';
 import { TransformersEmbedder, importTransformers } from './transformers.js';
@@ -30,7 +30,7 @@ export function embedderId(spec: string): string {
     case 'lexical':
       return new LexicalEmbedder().id;
     case 'glove':
-      return 'glove-100d';
+      return GLOVE_ID;
     default:
       return `${s.kind}:${s.model}`;
   }
