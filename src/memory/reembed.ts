@@ -25,7 +25,7 @@ export class Reembedder {
   constructor(
     private readonly memory: MemoryService,
     private readonly log: ReembedLog,
-    private readonly opts: { batch?: number; reportMs?: number } = {},
+    private readonly opts: { batch?: number; reportMs?: number; retryMs?: number } = {},
   ) {}
 
   /** Start working if there is anything to re-embed; returns at once. */
@@ -62,10 +62,11 @@ export class Reembedder {
         done += rows.length;
       } catch (err) {
         this.memory.embeddingError = (err as Error).message;
-        this.log.warn(`re-embedding with ${id} failed, retrying in ${RETRY_MS / 1000} s: ${(err as Error).message}`);
+        const retryMs = this.opts.retryMs ?? RETRY_MS;
+        this.log.warn(`re-embedding with ${id} failed, retrying in ${retryMs / 1000} s: ${(err as Error).message}`);
         await new Promise<void>((resolve) => {
           this.wake = resolve;
-          setTimeout(resolve, RETRY_MS).unref();
+          setTimeout(resolve, retryMs).unref();
         });
         continue;
       }

@@ -8,6 +8,7 @@ import { ManualClock } from '../../src/lib/clock.js';
 import { MemoryService } from '../../src/memory/service.js';
 import { Reembedder } from '../../src/memory/reembed.js';
 import { createEmbedder } from '../../src/memory/embedders/index.js';
+import { OpenAIEmbedder } from '../../src/memory/embedders/openai.js';
 import { RpcClient } from '../../bench/rpc-client.js';
 import { COLONY_BIN, api, startTestDaemon, waitUntil } from '../helpers/daemon.js';
 import { EmbeddingsServer } from '../../bench/embeddings-server.js';
@@ -66,6 +67,27 @@ describe('switching the embedder', () => {
     // New stores get the new vectors straight away.
     await memory.store({ text: 'a fresh note after the switch' });
     expect(memory.stats().embedding.pending).toBe(0);
+  });
+
+  it('waits out an embedder that fails, showing why in stats, and finishes once it recovers', async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const db = openDatabase(join(t.dir, 'colony.db'), { migrations: colonyMigrations });
+    cleanups.push(() => db.close());
+    const clock = new ManualClock();
+    await new MemoryService(db, clock).storeMany(NOTES.slice(0, 30).map((text) => ({ text })));
+    const server = await EmbeddingsServer.start();
+    cleanups.push(() => server.close());
+    server.failures.push({ status: 400 }, { status: 400 });
+    const memory = new MemoryService(db, clock, new OpenAIEmbedder('flaky', { baseUrl: server.baseUrl, batchSize: 64 }));
+    const logs: string[] = [];
+    const reembedder = new Reembedder(memory, { info: (m) => logs.push(m), warn: (m) => logs.push(`warn ${m}`) }, { retryMs: 300 });
+    reembedder.start();
+    await waitUntil(() => memory.stats().embedding.error, 5000, 'the failure to show');
+    expect(memory.stats().embedding).toMatchObject({ pending: 30, error: expect.stringMatching(/HTTP 400/) });
+    await reembedder.idle();
+    expect(memory.stats().embedding).toEqual({ embedder: 'openai:flaky', current: 30, pending: 0 });
+    expect(logs.filter((l) => l.startsWith('warn'))).toHaveLength(2);
   });
 
   it('a daemon started with another embedder re-embeds what the last one stored', async () => {
