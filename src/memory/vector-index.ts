@@ -80,14 +80,26 @@ export class VectorIndex {
   search(scope: string, query: Float32Array, n: number): number[] {
     const s = this.scopes.get(scope);
     if (s === undefined || query.length !== this.dim) return [];
-    const dim = this.dim;
+    // The hot loop of a semantic recall: locals, not fields, so V8 keeps them in registers.
+    const { dim, size, data, scopeOf } = this;
     const heap = new TopK(n);
-    for (let i = 0; i < this.size; i++) {
-      if (this.scopeOf[i] !== s) continue;
-      let dot = 0;
-      const at = i * dim;
-      for (let j = 0; j < dim; j++) dot += this.data[at + j]! * query[j]!;
-      heap.offer(dot, i);
+    const tail = dim - (dim % 4);
+    for (let i = 0, at = 0; i < size; i++, at += dim) {
+      if (scopeOf[i] !== s) continue;
+      // Four running sums: independent additions the CPU can overlap.
+      let d0 = 0;
+      let d1 = 0;
+      let d2 = 0;
+      let d3 = 0;
+      let j = 0;
+      for (; j < tail; j += 4) {
+        d0 += data[at + j]! * query[j]!;
+        d1 += data[at + j + 1]! * query[j + 1]!;
+        d2 += data[at + j + 2]! * query[j + 2]!;
+        d3 += data[at + j + 3]! * query[j + 3]!;
+      }
+      for (; j < dim; j++) d0 += data[at + j]! * query[j]!;
+      heap.offer(d0 + d1 + d2 + d3, i);
     }
     return heap.sorted().map((i) => this.rowids[i]!);
   }
