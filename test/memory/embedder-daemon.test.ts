@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { openDatabase } from '../../src/lib/sqlite.js';
+import { openDatabase, type Db } from '../../src/lib/sqlite.js';
 import { colonyMigrations } from '../../src/daemon/migrations.js';
 import { ManualClock } from '../../src/lib/clock.js';
 import { MemoryService } from '../../src/memory/service.js';
@@ -29,14 +29,20 @@ function repo(): string {
   return r.dir;
 }
 
+/** A store holding these notes with lexical vectors, as before a switch. */
+async function storedWithLexical(notes: string[]): Promise<{ t: { dir: string }; db: Db; clock: ManualClock }> {
+  const t = tempDir();
+  cleanups.push(t.cleanup);
+  const db = openDatabase(join(t.dir, 'colony.db'), { migrations: colonyMigrations });
+  cleanups.push(() => db.close());
+  const clock = new ManualClock();
+  await new MemoryService(db, clock).storeMany(notes.map((text) => ({ text })));
+  return { t, db, clock };
+}
+
 describe('switching the embedder', () => {
   it('re-embeds every memory in the background with progress; recall works throughout', async () => {
-    const t = tempDir();
-    cleanups.push(t.cleanup);
-    const db = openDatabase(join(t.dir, 'colony.db'), { migrations: colonyMigrations });
-    cleanups.push(() => db.close());
-    const clock = new ManualClock();
-    await new MemoryService(db, clock).storeMany(NOTES.map((text) => ({ text })));
+    const { t, db, clock } = await storedWithLexical(NOTES);
 
     writeTinyBert(t.dir, 'test/tiny-bert', { hidden: 16 });
     const bert = await createEmbedder({ spec: 'transformers:test/tiny-bert', cacheDir: t.dir, modelDir: t.dir, allowRemoteModels: false, baseUrl: 'http://127.0.0.1:9/v1', batchSize: 16 });
@@ -70,12 +76,7 @@ describe('switching the embedder', () => {
   });
 
   it('waits out an embedder that fails, showing why in stats, and finishes once it recovers', async () => {
-    const t = tempDir();
-    cleanups.push(t.cleanup);
-    const db = openDatabase(join(t.dir, 'colony.db'), { migrations: colonyMigrations });
-    cleanups.push(() => db.close());
-    const clock = new ManualClock();
-    await new MemoryService(db, clock).storeMany(NOTES.slice(0, 30).map((text) => ({ text })));
+    const { db, clock } = await storedWithLexical(NOTES.slice(0, 30));
     const server = await EmbeddingsServer.start();
     cleanups.push(() => server.close());
     server.failures.push({ status: 400 }, { status: 400 });
