@@ -25,7 +25,8 @@ export class VectorIndex {
   ) {
     this.s = {
       since: db.prepare('SELECT rowid, scope, vector, vec_seq FROM memories WHERE vec_seq > ? AND embedder = ? ORDER BY vec_seq'),
-      count: db.prepare('SELECT COUNT(*) AS n FROM memories WHERE embedder = ?'),
+      // Kept by triggers (migration 6): a lookup, not a scan of every row after each write.
+      count: db.prepare('SELECT coalesce((SELECT count FROM memory_embedder_counts WHERE embedder = ?), 0) AS n'),
       // data_version moves on other connections' commits, total_changes on this one's.
       version: db.prepare('SELECT total_changes() AS changes'),
     };
