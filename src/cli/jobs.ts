@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { InvalidInputError } from '../lib/errors.js';
 import type { JobEvent, JobRecord } from '../runner/types.js';
@@ -74,7 +75,7 @@ async function follow(client: DaemonClient, id: string, json: boolean): Promise<
     }
     const job = await client.request<JobRecord>('GET', `/jobs/${encodeURIComponent(id)}`);
     if (FINISHED_STATUSES.has(job.status)) return job;
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
   }
   return client.request<JobRecord>('GET', `/jobs/${encodeURIComponent(id)}`);
 }
@@ -83,7 +84,7 @@ async function waitDone(client: DaemonClient, id: string): Promise<JobRecord> {
   for (;;) {
     const job = await client.request<JobRecord>('GET', `/jobs/${encodeURIComponent(id)}`);
     if (FINISHED_STATUSES.has(job.status)) return job;
-    await new Promise((r) => setTimeout(r, 250));
+    await sleep(250);
   }
 }
 

@@ -1,8 +1,10 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { Presets, SingleBar } from 'cli-progress';
 import { InvalidInputError } from '../lib/errors.js';
+import type { MemoryStats } from '../memory/service.js';
 import { connectDaemon } from './client.js';
 import { printResult, table } from './output.js';
 
@@ -14,21 +16,13 @@ function int(name: string) {
   };
 }
 
-interface MemoryStats {
-  memories: number;
-  tokens: number;
-  scopes: { scope: string; count: number; tokens: number }[];
-  embedder: string;
-  embedding: { current: number; pending: number; error?: string };
-}
-
 /** Poll until nothing is left to re-embed, with a progress bar where a person is watching. */
 async function waitForEmbedding(stats: () => Promise<MemoryStats>): Promise<MemoryStats> {
   let s = await stats();
   const bar = process.stderr.isTTY && s.embedding.pending > 0 ? new SingleBar({ format: 're-embedding [{bar}] {value}/{total} {note}', stream: process.stderr }, Presets.shades_classic) : undefined;
   bar?.start(s.memories, s.embedding.current, { note: '' });
   while (s.embedding.pending > 0) {
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
     s = await stats();
     bar?.setTotal(s.memories);
     bar?.update(s.embedding.current, { note: s.embedding.error ? `stalled: ${s.embedding.error.slice(0, 60)}` : '' });

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn } from 'node:child_process';
 import { createConnection, type Socket } from 'node:net';
 import { existsSync, openSync, readFileSync } from 'node:fs';
@@ -52,7 +53,7 @@ export async function connectOrStart(repo: string, timeoutMs = 20_000): Promise<
       if (Date.now() > end) {
         throw new ColonyError('no_daemon', `started a colony daemon for ${repo} but its socket did not answer in time; see ${join(paths.dir, 'daemon.log')}`);
       }
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
   }
 }

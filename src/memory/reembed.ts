@@ -1,3 +1,4 @@
+import { setImmediate } from 'node:timers/promises';
 import type { MemoryService } from './service.js';
 
 export interface ReembedLog {
@@ -76,7 +77,7 @@ export class Reembedder {
         this.log.info(`re-embedding with ${id}: ${done} done, ${left} to go (${Math.floor((100 * done) / (done + left))}%)`);
       }
       // Let other work in between batches.
-      await new Promise((r) => setImmediate(r));
+      await setImmediate();
     }
     if (!this.stopped) this.log.info(`re-embedded ${done} memories with ${id} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }

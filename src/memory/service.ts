@@ -1,3 +1,4 @@
+import { setImmediate } from 'node:timers/promises';
 import { countTokens } from 'gpt-tokenizer';
 import type { Db } from '../lib/sqlite.js';
 import type { Clock } from '../lib/clock.js';
@@ -28,6 +29,15 @@ export interface ListedMemory {
   run_id: string | null;
   created_at: string;
   updated_at: string;
+}
+
+/** What memory_stats answers. */
+export interface MemoryStats {
+  memories: number;
+  tokens: number;
+  scopes: { scope: string; count: number; tokens: number }[];
+  embedder: string;
+  embedding: EmbeddingState;
 }
 
 /** Progress of bringing every vector to the current embedder; see reembed.ts. */
@@ -90,7 +100,7 @@ export class MemoryService {
     const prepared = inputs.map((input, i) => prepare(input, inputs.length > 1 ? `memories[${i}].` : ''));
     const out: { id: string; tokens: number }[] = [];
     for (let i = 0; i < prepared.length; i += STORE_CHUNK) {
-      if (i > 0) await new Promise((r) => setImmediate(r));
+      if (i > 0) await setImmediate();
       out.push(...(await this.storeChunk(prepared.slice(i, i + STORE_CHUNK))));
     }
     return out;
@@ -164,7 +174,7 @@ export class MemoryService {
     return { memories: page.map(listed), next_cursor: rows.length > limit ? String(page[page.length - 1]!.rowid) : null };
   }
 
-  stats(): { memories: number; tokens: number; scopes: { scope: string; count: number; tokens: number }[]; embedder: string; embedding: EmbeddingState } {
+  stats(): MemoryStats {
     const scopes = this.rows.scopeStats();
     const memories = scopes.reduce((n, s) => n + s.count, 0);
     const current = this.rows.embedderCounts().get(this.embedder.id) ?? 0;

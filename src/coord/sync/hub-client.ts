@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomBytes } from 'node:crypto';
 import { encode, decode } from '@msgpack/msgpack';
 import { ColonyError } from '../../lib/errors.js';
@@ -54,13 +55,13 @@ export class HubClient {
         if (attempt >= retries) {
           throw new ColonyError('hub_unreachable', `hub ${this.base.origin} unreachable: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`);
         }
-        await new Promise((r) => setTimeout(r, wait));
+        await sleep(wait);
         wait *= 2;
         continue;
       }
       if (res.status >= 500 && attempt < retries) {
         await res.arrayBuffer().catch(() => undefined);
-        await new Promise((r) => setTimeout(r, wait));
+        await sleep(wait);
         wait *= 2;
         continue;
       }

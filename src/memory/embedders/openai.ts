@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { ColonyError } from '../../lib/errors.js';
 import { normaliseVector, type Embedder, type EmbedderSettings } from './types.js';
@@ -14,8 +15,6 @@ const REQUEST_TIMEOUT_MS = 60_000;
 
 /** Status codes worth another try: rate limits and server-side trouble. */
 const retryable = (status: number): boolean => status === 408 || status === 409 || status === 429 || status >= 500;
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Any OpenAI-compatible `/embeddings` endpoint (OpenAI, Ollama, vLLM, LM Studio…). Texts go
