@@ -1,7 +1,7 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { randomBytes } from 'node:crypto';
 import { encode, decode } from '@msgpack/msgpack';
 import { ColonyError } from '../../lib/errors.js';
+import { fetchWithRetry } from '../../lib/http-retry.js';
 import type { Identity } from '../../hub/identity.js';
 import { authorizationHeader } from '../../hub/signature.js';
 import type { RecordKind, WireRecord } from '../wire.js';
@@ -36,45 +36,40 @@ export class HubClient {
 
   private async request(method: 'GET' | 'POST', pathWithQuery: string, body?: Uint8Array, contentType?: string): Promise<unknown> {
     const msgpack = (this.o.format ?? 'json') === 'msgpack';
-    const retries = this.o.retries ?? 5;
-    let wait = this.o.backoffMs ?? 200;
-    for (let attempt = 0; ; attempt++) {
-      const headers: Record<string, string> = { accept: msgpack ? 'application/msgpack' : 'application/json' };
-      // ed25519 signatures are deterministic: a nonce keeps two identical requests in the same
-      // second from looking like a replay to the hub.
-      const target = `${pathWithQuery}${pathWithQuery.includes('?') ? '&' : '?'}nonce=${randomBytes(8).toString('hex')}`;
-      if (contentType) headers['content-type'] = contentType;
-      // A fresh signature per attempt: the hub refuses a signature it has already seen.
-      if (this.o.identity) {
-        headers.authorization = authorizationHeader(this.o.identity.keyId, this.o.identity.privateKey, method, target, body ?? new Uint8Array());
-      }
-      let res: Response;
-      try {
-        res = await fetch(new URL(target, this.base), { method, headers, body });
-      } catch (err) {
-        if (attempt >= retries) {
-          throw new ColonyError('hub_unreachable', `hub ${this.base.origin} unreachable: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`);
-        }
-        await sleep(wait);
-        wait *= 2;
-        continue;
-      }
-      if (res.status >= 500 && attempt < retries) {
-        await res.arrayBuffer().catch(() => undefined);
-        await sleep(wait);
-        wait *= 2;
-        continue;
-      }
-      const isMsgpack = (res.headers.get('content-type') ?? '').startsWith('application/msgpack');
-      let parsed: any;
-      try {
-        parsed = isMsgpack ? decode(new Uint8Array(await res.arrayBuffer())) : JSON.parse(await res.text());
-      } catch {
-        throw new ColonyError('hub_error', `hub answered ${res.status} with an unreadable body`);
-      }
-      if (!res.ok) throw new ColonyError(parsed?.error?.code ?? 'hub_error', `hub: ${parsed?.error?.message ?? `HTTP ${res.status}`}`, res.status);
-      return parsed;
+    let res: Response;
+    try {
+      res = await fetchWithRetry(() => this.send(method, pathWithQuery, msgpack, body, contentType), {
+        retries: this.o.retries ?? 5,
+        backoffMs: this.o.backoffMs ?? 200,
+        retryable: (status) => status >= 500,
+        discard: (r) => r.arrayBuffer(),
+      });
+    } catch (err) {
+      throw new ColonyError('hub_unreachable', `hub ${this.base.origin} unreachable: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`);
     }
+    const isMsgpack = (res.headers.get('content-type') ?? '').startsWith('application/msgpack');
+    let parsed: any;
+    try {
+      parsed = isMsgpack ? decode(new Uint8Array(await res.arrayBuffer())) : JSON.parse(await res.text());
+    } catch {
+      throw new ColonyError('hub_error', `hub answered ${res.status} with an unreadable body`);
+    }
+    if (!res.ok) throw new ColonyError(parsed?.error?.code ?? 'hub_error', `hub: ${parsed?.error?.message ?? `HTTP ${res.status}`}`, res.status);
+    return parsed;
+  }
+
+  /** One attempt: a fresh nonce and signature each time. */
+  private send(method: 'GET' | 'POST', pathWithQuery: string, msgpack: boolean, body?: Uint8Array, contentType?: string): Promise<Response> {
+    const headers: Record<string, string> = { accept: msgpack ? 'application/msgpack' : 'application/json' };
+    // ed25519 signatures are deterministic: a nonce keeps two identical requests in the same
+    // second from looking like a replay to the hub.
+    const target = `${pathWithQuery}${pathWithQuery.includes('?') ? '&' : '?'}nonce=${randomBytes(8).toString('hex')}`;
+    if (contentType) headers['content-type'] = contentType;
+    // A fresh signature per attempt: the hub refuses a signature it has already seen.
+    if (this.o.identity) {
+      headers.authorization = authorizationHeader(this.o.identity.keyId, this.o.identity.privateKey, method, target, body ?? new Uint8Array());
+    }
+    return fetch(new URL(target, this.base), { method, headers, body });
   }
 
   push(records: readonly WireRecord[]): Promise<{ inserted: number; skipped: number; cursor: string }> {

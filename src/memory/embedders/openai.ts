@@ -1,13 +1,13 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { ColonyError } from '../../lib/errors.js';
+import { fetchWithRetry } from '../../lib/http-retry.js';
 import { normaliseVector, type Embedder, type EmbedderSettings } from './types.js';
 
 const responseSchema = z.object({
   data: z.array(z.object({ index: z.number().int().min(0), embedding: z.array(z.number()) })),
 });
 
-/** Attempts per batch: the first try and this many retries minus one. */
+/** Attempts per batch, the first included. */
 const ATTEMPTS = 5;
 const FIRST_BACKOFF_MS = 250;
 const MAX_BACKOFF_MS = 8_000;
@@ -44,29 +44,26 @@ export class OpenAIEmbedder implements Embedder {
   }
 
   private async batch(input: string[]): Promise<Float32Array[]> {
-    let lastError = '';
-    for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-      let wait = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** (attempt - 1));
-      try {
-        const res = await fetch(this.url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', ...(this.settings.apiKey ? { authorization: `Bearer ${this.settings.apiKey}` } : {}) },
-          body: JSON.stringify({ model: this.model, input }),
-          signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-        });
-        const body = await res.text();
-        if (res.ok) return this.parse(body, input.length);
-        lastError = `HTTP ${res.status}: ${body.slice(0, 300)}`;
-        if (!retryable(res.status)) break;
-        const after = Number(res.headers.get('retry-after'));
-        if (Number.isFinite(after) && after > 0) wait = Math.min(MAX_BACKOFF_MS * 4, after * 1000);
-      } catch (err) {
-        if (err instanceof ColonyError) throw err;
-        lastError = (err as Error).message;
-      }
-      if (attempt < ATTEMPTS) await sleep(wait);
+    let res: { status: number; ok: boolean; headers: Headers; body: string };
+    try {
+      res = await fetchWithRetry(
+        async () => {
+          const r = await fetch(this.url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', ...(this.settings.apiKey ? { authorization: `Bearer ${this.settings.apiKey}` } : {}) },
+            body: JSON.stringify({ model: this.model, input }),
+            signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+          });
+          // Read inside the attempt, so a connection lost mid-answer is retried too.
+          return { status: r.status, ok: r.ok, headers: r.headers, body: await r.text() };
+        },
+        { retries: ATTEMPTS - 1, backoffMs: FIRST_BACKOFF_MS, maxBackoffMs: MAX_BACKOFF_MS, retryable, retryAfterMaxMs: MAX_BACKOFF_MS * 4 },
+      );
+    } catch (err) {
+      throw new ColonyError('embedder_failed', `embedding with ${this.id} at ${this.url} failed: ${(err as Error).message}`, 503);
     }
-    throw new ColonyError('embedder_failed', `embedding with ${this.id} at ${this.url} failed: ${lastError}`, 503);
+    if (res.ok) return this.parse(res.body, input.length);
+    throw new ColonyError('embedder_failed', `embedding with ${this.id} at ${this.url} failed: HTTP ${res.status}: ${res.body.slice(0, 300)}`, 503);
   }
 
   private parse(body: string, n: number): Float32Array[] {
