@@ -32,7 +32,10 @@ const DEFAULT_AGENTS: Record<string, AgentConfig> = {
 };
 
 /** true/false from JSON, or from an environment variable's text. */
-const flag = z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')]);
+const flag = z.preprocess(
+  (v) => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v),
+  z.boolean({ invalid_type_error: 'must be true or false (or 1 or 0)' }),
+);
 
 /** Where converted embedding data and downloaded models are kept, shared by every repository. */
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {

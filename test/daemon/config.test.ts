@@ -55,6 +55,15 @@ describe('configuration', () => {
     expect(() => loadConfig(repoWithConfig({ default_agent: 'ghost' }), {}, {})).toThrow(/default_agent 'ghost'/);
   });
 
+  it('reads the memory embedder settings, with yes/no flags from JSON or the environment', () => {
+    const repo = repoWithConfig({ embedder: 'glove', embed_remote_models: true });
+    expect(loadConfig(repo, {}, {})).toMatchObject({ embedder: 'glove', embed_remote_models: true, embed_batch: 64, embed_base_url: 'https://api.openai.com/v1' });
+    expect(loadConfig(repo, {}, { COLONY_EMBED_REMOTE_MODELS: '0' }).embed_remote_models).toBe(false);
+    expect(loadConfig(repoWithConfig(), {}, { COLONY_EMBED_REMOTE_MODELS: 'true' }).embed_remote_models).toBe(true);
+    expect(() => loadConfig(repo, {}, { COLONY_EMBED_REMOTE_MODELS: 'yes' })).toThrow(/embed_remote_models: must be true or false \(or 1 or 0\)/);
+    expect(() => loadConfig(repo, {}, { COLONY_EMBEDDER: 'word2vec' })).toThrow(/embedder: 'word2vec' is not one of/);
+  });
+
   it('generates the token once, mode 0600, and prefers a configured one', () => {
     const dir = repoWithConfig();
     const file = join(dir, '.colony', 'token');
