@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, realpathSync, cpSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, realpathSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join, resolve, sep, dirname } from 'node:path';
 import ignore from 'ignore';
@@ -96,7 +96,13 @@ export class WorkspaceManager {
     return { dir, branch, baseCommit };
   }
 
-  /** Copy files named by `.colonyinclude` (gitignore syntax) from the base into the workspace. */
+  /**
+   * Copy files named by `.colonyinclude` (gitignore syntax) from the base into the workspace,
+   * for the agent to use (e.g. `.env`), never to commit: each copied entry is listed in the
+   * workspace's `.git/info/exclude`. Nothing under `.colony/` or `.git/` is copied, and a
+   * symlink (at the top or inside an included directory) is followed only when its target
+   * stays inside the repository; otherwise it is skipped.
+   */
   private copyIncluded(dir: string): void {
     const base = this.opts.baseRepo;
     const listFile = join(base, '.colonyinclude');
@@ -105,19 +111,9 @@ export class WorkspaceManager {
     const patterns = ignore().add(text);
     const prefixes = pathPrefixes(text);
     const root = realpathSync(base);
+    const copied: string[] = [];
     const copy = (rel: string): void => {
-      const src = join(root, rel);
-      // Nothing outside the base may be copied: resolve links and refuse escapes.
-      let real: string;
-      try {
-        real = realpathSync(src);
-      } catch {
-        return;
-      }
-      if (real !== root && !real.startsWith(root + sep)) return;
-      const dest = join(dir, rel);
-      mkdirSync(dirname(dest), { recursive: true });
-      cpSync(real, dest, { recursive: true, dereference: false, errorOnExist: false, force: true });
+      if (copyFollowingInsideLinks(root, join(root, rel), join(dir, rel), new Set())) copied.push(rel);
     };
     for (const rel of listUntracked(root)) {
       if (patterns.ignores(rel)) {
@@ -129,6 +125,11 @@ export class WorkspaceManager {
           if (patterns.ignores(innerRel)) copy(innerRel);
         }
       }
+    }
+    if (copied.length) {
+      const exclude = join(dir, '.git', 'info', 'exclude');
+      mkdirSync(dirname(exclude), { recursive: true });
+      appendFileSync(exclude, `\n# copied by .colonyinclude: for the agent, never committed\n${copied.map(excludeLine).join('\n')}\n`);
     }
   }
 
@@ -227,4 +228,44 @@ function pathPrefixes(patternText: string): string[] {
     if (literal) out.push(literal);
   }
   return out;
+}
+
+/** Is `path` the directory `dir` or inside it? */
+function within(path: string, dir: string): boolean {
+  return path === dir || path.startsWith(dir + sep);
+}
+
+/**
+ * Copy `src` (a path in the repository `root`) to `dest`, following symlinks only to targets
+ * inside the repository and outside its `.colony/` and `.git/`; directories are walked so a
+ * link inside them is judged the same way. `ancestors` (real directories being walked) stops
+ * link loops. True when anything was copied.
+ */
+function copyFollowingInsideLinks(root: string, src: string, dest: string, ancestors: Set<string>): boolean {
+  let real: string;
+  try {
+    real = realpathSync(src);
+  } catch {
+    return false; // dangling link
+  }
+  if (!within(real, root) || within(real, join(root, '.colony')) || within(real, join(root, '.git'))) return false;
+  const st = statSync(real);
+  if (st.isFile()) {
+    mkdirSync(dirname(dest), { recursive: true });
+    copyFileSync(real, dest);
+    return true;
+  }
+  if (!st.isDirectory() || ancestors.has(real)) return false;
+  ancestors.add(real);
+  let any = false;
+  for (const name of readdirSync(real)) {
+    if (copyFollowingInsideLinks(root, join(real, name), join(dest, name), ancestors)) any = true;
+  }
+  ancestors.delete(real);
+  return any;
+}
+
+/** An anchored info/exclude line naming exactly this path (gitignore specials escaped). */
+function excludeLine(rel: string): string {
+  return '/' + rel.replace(/[\\*?[\]!#]/g, (c) => `\\${c}`).replace(/^ /, '\\ ').replace(/ $/, '\\ ');
 }
