@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { embedderSettings, type ColonyConfig } from './config.js';
 import { colonyPaths, type ColonyPaths } from './paths.js';
 import { loadOrCreateToken } from './token.js';
+import { acquireDaemonLock, type DaemonLock } from './lock.js';
 import { colonyMigrations } from './migrations.js';
 import { checkpointOnTimer, openDatabase, type Db } from '../lib/sqlite.js';
 import { createLogger, type Logger } from '../lib/log.js';
@@ -82,6 +83,24 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   // A missing optional package fails start-up, not every memory call.
   await checkEmbedder(settings);
   ensureColonyDir(paths);
+  // Before anything touches the database: a second daemon must not mark the first's jobs interrupted.
+  const lock = acquireDaemonLock(paths.dir, config.repo, paths.daemonInfo);
+  try {
+    return await startLocked(config, logger, clock, paths, settings, lock);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+}
+
+async function startLocked(
+  config: ColonyConfig,
+  logger: Logger,
+  clock: Clock,
+  paths: ColonyPaths,
+  settings: ReturnType<typeof embedderSettings>,
+  lock: DaemonLock,
+): Promise<Daemon> {
   const token = loadOrCreateToken(paths.token, config.token);
   const db = openDatabase(paths.db, { migrations: colonyMigrations });
   const stopCheckpoints = checkpointOnTimer(db);
@@ -189,6 +208,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       rmSync(paths.daemonInfo, { force: true });
       stopCheckpoints();
       db.close();
+      lock.release();
       logger.info('colony daemon stopped');
     })();
     return closing;
