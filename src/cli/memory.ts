@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createReadStream } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { Presets, SingleBar } from 'cli-progress';
-import { InvalidInputError } from '../lib/errors.js';
+import { ColonyError, InvalidInputError } from '../lib/errors.js';
 import type { MemoryStats } from '../memory/service.js';
 import { connectDaemon } from './client.js';
 import { printResult, table } from './output.js';
@@ -33,8 +33,18 @@ async function waitForEmbedding(stats: () => Promise<MemoryStats>): Promise<Memo
 
 const common = (cmd: Command): Command => cmd.option('--repo <dir>', 'repository whose daemon to use').option('--json', 'print JSON');
 
-/** Lines of an import file that hold more than this go in separate requests. */
-const IMPORT_BATCH = 500;
+/**
+ * One import request carries at most this much JSON, well under the daemon's body limit
+ * (max_prompt_bytes + 64 KiB: 1.06 MiB by default); a daemon refusing it as too large gets
+ * halves. Each request is one transaction on the daemon.
+ */
+const IMPORT_BATCH_BYTES = 512 * 1024;
+const IMPORT_BATCH_LINES = 1000;
+
+interface ImportItem {
+  line: number;
+  value: unknown;
+}
 
 export function registerMemory(program: Command): void {
   const memory = program.command('memory').description("the swarm's shared long-term memory");
@@ -97,7 +107,7 @@ export function registerMemory(program: Command): void {
     });
   memory
     .command('export')
-    .description('every memory as JSON lines on stdout')
+    .description('every memory as JSON lines on stdout (text, tags, scope, source, run_id, created_at), for `memory import`')
     .option('--scope <scope>', 'only this scope')
     .option('--repo <dir>', 'repository whose daemon to use')
     .action(async (o) => {
@@ -105,36 +115,75 @@ export function registerMemory(program: Command): void {
       let cursor: string | undefined;
       do {
         const page = await client.request('POST', '/memory/list', { scope: o.scope, limit: 1000, cursor });
-        for (const m of page.memories) process.stdout.write(JSON.stringify({ text: m.text, tags: m.tags, scope: m.scope, source: m.source ?? undefined }) + '\n');
+        for (const m of page.memories) {
+          const line = { text: m.text, tags: m.tags, scope: m.scope, source: m.source ?? undefined, run_id: m.run_id ?? undefined, created_at: m.created_at };
+          process.stdout.write(JSON.stringify(line) + '\n');
+        }
         cursor = page.next_cursor ?? undefined;
       } while (cursor);
     });
-  common(memory.command('import').description('store memories from JSON lines ({text, tags?, scope?, source?}); - for stdin').argument('<file>')).action(
-    async (file: string, o) => {
-      const client = connectDaemon(o.repo);
-      const lines = createInterface({ input: file === '-' ? process.stdin : createReadStream(file) });
-      let batch: unknown[] = [];
-      let stored = 0;
-      let lineNo = 0;
-      const flush = async (): Promise<void> => {
-        if (!batch.length) return;
-        stored += (await client.request<{ stored: number }>('POST', '/memory/import', { memories: batch })).stored;
-        batch = [];
-        if (process.stderr.isTTY) process.stderr.write(`\rimported ${stored}`);
-      };
-      for await (const line of lines) {
-        lineNo++;
-        if (!line.trim()) continue;
-        try {
-          batch.push(JSON.parse(line));
-        } catch {
-          throw new InvalidInputError(`${file}:${lineNo}: not valid JSON`);
+  common(
+    memory
+      .command('import')
+      .description('store memories from JSON lines ({text, tags?, scope?, source?, created_at?}, as export writes them); - for stdin')
+      .argument('<file>'),
+  ).action(async (file: string, o) => {
+    const client = connectDaemon(o.repo);
+    const total = file === '-' ? undefined : statSync(file).size;
+    const lines = createInterface({ input: file === '-' ? process.stdin : createReadStream(file), crlfDelay: Infinity });
+    const progress = process.stderr.isTTY && !o.json;
+    let stored = 0;
+    let readBytes = 0;
+    let lineNo = 0;
+    let batch: ImportItem[] = [];
+    let batchBytes = 0;
+    const send = async (items: ImportItem[]): Promise<void> => {
+      try {
+        stored += (await client.request<{ stored: number }>('POST', '/memory/import', { memories: items.map((i) => i.value) })).stored;
+      } catch (err) {
+        // A daemon configured with a smaller body limit: halve until it fits.
+        if (err instanceof ColonyError && err.status === 413 && items.length > 1) {
+          const half = items.length >> 1;
+          await send(items.slice(0, half));
+          await send(items.slice(half));
+          return;
         }
-        if (batch.length >= IMPORT_BATCH) await flush();
+        if (progress) process.stderr.write('\n');
+        const first = items[0]!.line;
+        const reason = (err as Error).message.replace(/memories\.(\d+)/g, (_, i: string) => `line ${items[Number(i)]?.line ?? '?'}`);
+        throw new ColonyError(
+          (err as ColonyError).code ?? 'import_failed',
+          `${stored} memories stored; lines ${first}–${items[items.length - 1]!.line} and after were not (each request is all or nothing): ${reason}\n` +
+            `resume with: tail -n +${first} ${file === '-' ? '<file>' : file} | colony memory import -`,
+        );
       }
-      await flush();
-      if (process.stderr.isTTY) process.stderr.write('\n');
-      printResult(o.json, { stored }, (v) => `imported ${v.stored} memories`);
-    },
-  );
+      if (progress) process.stderr.write(`\rimported ${stored} memories${total ? ` (${Math.round((100 * readBytes) / total)}%)` : ''}`);
+    };
+    const flush = async (): Promise<void> => {
+      if (!batch.length) return;
+      const items = batch;
+      batch = [];
+      batchBytes = 0;
+      await send(items);
+    };
+    for await (const line of lines) {
+      lineNo++;
+      readBytes += Buffer.byteLength(line) + 1;
+      if (!line.trim()) continue;
+      let value: unknown;
+      try {
+        value = JSON.parse(line);
+      } catch {
+        if (progress) process.stderr.write('\n');
+        throw new InvalidInputError(`${file}:${lineNo}: not valid JSON (${stored} memories stored before it)`);
+      }
+      const bytes = Buffer.byteLength(JSON.stringify(value)) + 1;
+      if (batch.length && (batchBytes + bytes > IMPORT_BATCH_BYTES || batch.length >= IMPORT_BATCH_LINES)) await flush();
+      batch.push({ line: lineNo, value });
+      batchBytes += bytes;
+    }
+    await flush();
+    if (progress) process.stderr.write('\n');
+    printResult(o.json, { stored }, (v) => `imported ${v.stored} memories`);
+  });
 }

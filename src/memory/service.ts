@@ -17,6 +17,8 @@ export interface StoreInput {
   scope?: string;
   source?: string;
   run_id?: string;
+  /** When it was first learned (ms since the epoch); an import keeps the exported one. Default: now. */
+  created_at?: number;
 }
 
 export interface ListedMemory {
@@ -51,7 +53,7 @@ export interface EmbeddingState {
 }
 
 export const MAX_TEXT_BYTES = 64 * 1024;
-/** Memories per write transaction in a batch: ~25 ms of work with the lexical embedder. */
+/** Texts per embedding call in a batch, with the event loop free between calls. */
 const STORE_CHUNK = 200;
 
 /** Thrown inside a store transaction to roll it back and embed again. */
@@ -92,28 +94,25 @@ export class MemoryService {
   }
 
   /**
-   * Many at once (what `memory import` uses): all are checked before any is stored, then
-   * written in chunks, each one embedding batch and one transaction, with the event loop
-   * free in between, so a large import never holds other callers for long.
+   * Many at once (what `memory import` uses), all or nothing: every input is checked, then
+   * the new texts are embedded in chunks with the event loop free in between (a slow
+   * embedder never holds the database), then all are written in one transaction, so a
+   * crash or an error mid-request stores none of them.
    */
   async storeMany(inputs: StoreInput[]): Promise<{ id: string; tokens: number }[]> {
-    const prepared = inputs.map((input, i) => prepare(input, inputs.length > 1 ? `memories[${i}].` : ''));
-    const out: { id: string; tokens: number }[] = [];
-    for (let i = 0; i < prepared.length; i += STORE_CHUNK) {
-      if (i > 0) await setImmediate();
-      out.push(...(await this.storeChunk(prepared.slice(i, i + STORE_CHUNK))));
-    }
-    return out;
-  }
-
-  private async storeChunk(prepared: Prepared[]): Promise<{ id: string; tokens: number }[]> {
+    const prepared = inputs.map((input, i) => prepare(input, inputs.length > 1 ? `memories[${i}].` : '', this.clock.now()));
     for (let attempt = 1; ; attempt++) {
       // Only texts not stored yet need vectors (the same text again refreshes the stored one).
       const fresh = new Map<string, string>();
       for (const p of prepared) if (!this.rows.byHash(p.scope, p.hash)) fresh.set(p.hash, p.text);
-      const hashes = [...fresh.keys()];
-      const vectors = hashes.length ? await this.embedder.embed([...fresh.values()]) : [];
-      const byHash = new Map(hashes.map((h, i) => [h, vectors[i]!]));
+      const entries = [...fresh];
+      const byHash = new Map<string, Float32Array>();
+      for (let i = 0; i < entries.length; i += STORE_CHUNK) {
+        if (i > 0) await setImmediate();
+        const chunk = entries.slice(i, i + STORE_CHUNK);
+        const vectors = await this.embedder.embed(chunk.map(([, text]) => text));
+        chunk.forEach(([hash], j) => byHash.set(hash, vectors[j]!));
+      }
       try {
         return this.rows.transaction(() => prepared.map((p) => this.write(p, byHash)));
       } catch (err) {
@@ -133,7 +132,8 @@ export class MemoryService {
     }
     const vector = vectors.get(p.hash);
     if (!vector) throw MISSING_VECTOR;
-    const id = newId('mem', now);
+    const createdAt = p.input.created_at ?? now;
+    const id = newId('mem', createdAt);
     const tokens = countTokens(p.text);
     this.rows.insert({
       id,
@@ -144,8 +144,8 @@ export class MemoryService {
       source: p.input.source ?? null,
       run_id: p.input.run_id ?? null,
       tokens,
-      created_at: now,
-      updated_at: now,
+      created_at: createdAt,
+      updated_at: Math.max(now, createdAt),
       embedder: this.embedder.id,
       vector: vectorBlob(vector),
     });
@@ -188,8 +188,12 @@ export class MemoryService {
   }
 }
 
-function prepare(input: StoreInput, at: string): Prepared {
+function prepare(input: StoreInput, at: string, now: number): Prepared {
   const text = normalise(input.text ?? '');
+  const created = input.created_at;
+  if (created !== undefined && (!Number.isSafeInteger(created) || created < 0 || created > now + 86_400_000)) {
+    throw new InvalidInputError(`${at}created_at: must be a time in the past`, { fields: [`${at}created_at`] });
+  }
   if (!text) throw new InvalidInputError(`${at}text: must not be empty`, { fields: [`${at}text`] });
   if (Buffer.byteLength(text) > MAX_TEXT_BYTES) throw new InvalidInputError(`${at}text: longer than ${MAX_TEXT_BYTES} bytes`, { fields: [`${at}text`] });
   return { text, scope: input.scope ?? 'repo', tags: [...new Set(input.tags ?? [])].sort(), hash: sha256Hex(text), input };
