@@ -5,7 +5,7 @@ import { colonyMigrations } from '../daemon/migrations.js';
 import { colonyPaths } from '../daemon/paths.js';
 import { readConfigFile } from '../daemon/config.js';
 import { CoordService } from '../coord/service.js';
-import { pull, push, syncClient } from '../coord/sync/index.js';
+import { pull, push, syncClient, type PullResult } from '../coord/sync/index.js';
 import { printResult } from './output.js';
 import { resolveRepoRoot } from './repo.js';
 
@@ -22,6 +22,12 @@ function progress(label: string): (done: number, total?: number) => void {
     if (!process.stderr.isTTY) return;
     process.stderr.write(`\r${label}: ${done}${total !== undefined ? `/${total}` : ''}   `);
   };
+}
+
+/** Records a pull skipped as unacceptable, with the first reasons. */
+function refusedNote(v: PullResult): string {
+  if (!v.refused) return '';
+  return `\nrefused ${v.refused} records:\n${v.refusals.map((r) => `  ${r.kind} ${r.record_id.slice(0, 12)} from ${r.origin}: ${r.reason}`).join('\n')}`;
 }
 
 /** Runs against the store file directly (WAL lets it run beside a daemon). */
@@ -64,7 +70,7 @@ export function registerSyncCommands(coord: Command): void {
     withCoord(o, async (c, t) => {
       const { client, origin } = syncClient(t);
       const r = await pull(c, client, { hub: t.hubUrl, repoId: t.repoId, ownOrigin: origin, onProgress: progress('pull') });
-      printResult(!!o.json, r, (v) => `received ${v.received} records; cursor ${v.cursor}`);
+      printResult(!!o.json, r, (v) => `received ${v.received} records; cursor ${v.cursor}${refusedNote(v)}`);
     }),
   );
   flags(coord.command('sync').description('push, then pull')).action((o: SyncFlags) =>

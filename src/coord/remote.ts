@@ -34,30 +34,45 @@ const PAYLOADS: Record<RecordKind, z.ZodTypeAny> = {
   claim: z.object({ task_id: str, claimer_run_id: str, claimed_at: ms, expires_at: ms, abandoned: z.boolean().optional() }),
 };
 
-function payloadValid(r: WireRecord): boolean {
-  if (!PAYLOADS[r.kind]?.safeParse(r.payload).success) return false;
+/** Why a record from another colony cannot be applied, or null when it can. */
+function refusalOf(r: WireRecord): string | null {
+  const shape = PAYLOADS[r.kind]?.safeParse(r.payload);
+  if (!shape) return `unknown kind '${String(r.kind)}'`;
+  if (!shape.success) return `payload does not fit kind ${r.kind}`;
   if (r.kind === 'reservation') {
     try {
       parseSymbols((r.payload as { symbols: unknown }).symbols);
-    } catch {
-      return false;
+    } catch (err) {
+      // A glob this colony would refuse (too complex, malformed) never reaches its matcher.
+      return (err as Error).message;
     }
   }
-  return true;
+  return null;
 }
+
+/** A remote record that was not applied, and why: reported by pull. */
+export interface Refusal {
+  record_id: string;
+  kind: string;
+  origin: string;
+  reason: string;
+}
+
+/** Refusals listed per call at most; the count in `skipped` covers the rest. */
+const MAX_REFUSALS_LISTED = 100;
 
 /**
  * Store records that came from other colonies. They keep their origin (so they are never
  * pushed back as ours) and go through the same `apply` paths as local writes, so they
  * count in conflict checks and readiness exactly like local records. Known records and
- * records whose payload does not fit their kind are skipped, never half-applied; the whole
- * batch is one transaction.
+ * records whose payload does not fit their kind are skipped, never half-applied (the
+ * latter are also listed in `refused`); the whole batch is one transaction.
  */
 export function writeRemoteRecords(
   store: CoordStore,
   domains: { reservations: Reservations; tasks: Tasks },
   records: readonly WireRecord[],
-): { inserted: number; skipped: number } {
+): { inserted: number; skipped: number; refused: Refusal[] } {
   for (const r of records) {
     if (!r || typeof r !== 'object' || typeof r.origin !== 'string' || !r.origin || r.origin === 'local') {
       throw new InvalidInputError('records: a remote record needs the origin it came from (not "local")');
@@ -65,17 +80,24 @@ export function writeRemoteRecords(
   }
   let inserted = 0;
   let skipped = 0;
+  const refused: Refusal[] = [];
   store.tx(() => {
     for (const r of records) {
-      if (store.hasRecord(r.record_id) || !payloadValid(r)) {
+      if (store.hasRecord(r.record_id)) {
         skipped++;
+        continue;
+      }
+      const reason = refusalOf(r);
+      if (reason !== null) {
+        skipped++;
+        if (refused.length < MAX_REFUSALS_LISTED) refused.push({ record_id: r.record_id, kind: r.kind, origin: r.origin, reason });
         continue;
       }
       apply(domains, r);
       inserted++;
     }
   });
-  return { inserted, skipped };
+  return { inserted, skipped, refused };
 }
 
 function apply({ reservations, tasks }: { reservations: Reservations; tasks: Tasks }, r: WireRecord): void {

@@ -5,13 +5,14 @@ import { CoordStore, type GatherCursor } from './store.js';
 import { Reservations } from './reservations.js';
 import { Tasks } from './tasks.js';
 import { collectGarbage, type GcOptions, type GcResult } from './gc.js';
-import { writeRemoteRecords } from './remote.js';
+import { writeRemoteRecords, type Refusal } from './remote.js';
 import { RECORD_KINDS, type RecordKind, type WireRecord } from './wire.js';
 
 export type { Holder, ReserveResult, HeartbeatResult, ReservationMode } from './reservations.js';
 export type { ReadyTask, TaskListEntry, ClaimResult } from './tasks.js';
 export type { GcResult, GcOptions } from './gc.js';
 export type { GatherCursor } from './store.js';
+export type { Refusal } from './remote.js';
 export { DEFAULT_TTL_S, MAX_TTL_S } from './inputs.js';
 
 /**
@@ -96,7 +97,7 @@ export class CoordService {
   }
 
   /** Store records from other colonies, tagged with their origin; see remote.ts. */
-  writeRemoteRecords(records: readonly WireRecord[]): { inserted: number; skipped: number } {
+  writeRemoteRecords(records: readonly WireRecord[]): { inserted: number; skipped: number; refused: Refusal[] } {
     return writeRemoteRecords(this.store, { reservations: this.reservations, tasks: this.tasks }, records);
   }
 }

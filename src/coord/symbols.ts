@@ -1,5 +1,5 @@
-import picomatch from 'picomatch';
 import { InvalidInputError } from '../lib/errors.js';
+import { compileGlob, GlobError } from './glob.js';
 
 /**
  * A reserved symbol: a whole file (`src/a.ts`), a symbol in a file (`src/a.ts::Foo`, which
@@ -16,7 +16,8 @@ export interface Symbol {
 }
 
 const MAX_SYMBOL_LENGTH = 1024;
-const GLOB_CHARS = /[*?[\]{}!]/;
+/** Characters that make a path a glob (see glob.ts for the syntax). */
+const GLOB_CHARS = /[*?[\]{}]/;
 
 /** Parse and validate one symbol; throws InvalidInputError naming what is wrong. */
 export function parseSymbol(raw: unknown): Symbol {
@@ -42,9 +43,10 @@ export function parseSymbol(raw: unknown): Symbol {
   let prefix = '';
   if (glob) {
     try {
-      picomatch.makeRe(path);
-    } catch {
-      throw new InvalidInputError(`symbols: '${raw}' is not a valid glob`);
+      globMatcher(path);
+    } catch (err) {
+      if (!(err instanceof GlobError)) throw err;
+      throw new InvalidInputError(`symbols: '${raw}' is not an accepted glob: ${err.message}`, { fields: ['symbols'] });
     }
     const literal = path.split(GLOB_CHARS)[0]!;
     prefix = literal.slice(0, literal.lastIndexOf('/') + 1);
@@ -78,10 +80,11 @@ function namesOverlap(a: string | null, b: string | null): boolean {
 }
 
 const matchers = new Map<string, (p: string) => boolean>();
+/** A compiled glob (cached); linear-time whatever the pattern, see glob.ts. Throws GlobError. */
 export function globMatcher(glob: string): (p: string) => boolean {
   let m = matchers.get(glob);
   if (!m) {
-    m = picomatch(glob, { dot: true });
+    m = compileGlob(glob);
     if (matchers.size > 10_000) matchers.clear();
     matchers.set(glob, m);
   }

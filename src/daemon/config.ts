@@ -49,6 +49,10 @@ export const configSchema = z
   .object({
     repo: z.string().min(1),
     host: z.string().min(1).default('127.0.0.1'),
+    /** Browser origins (scheme://host:port) allowed besides the daemon's own; others get 403. */
+    allowed_origins: z
+      .preprocess((v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v), z.array(z.string().url().max(200)).max(100))
+      .default([]),
     port: port.default(7420),
     token: z.string().min(16).optional(),
     max_concurrency: positiveInt.default(10),
@@ -94,6 +98,7 @@ export type ColonyConfig = z.infer<typeof configSchema>;
 const ENV_KEYS: Record<string, string> = {
   COLONY_REPO: 'repo',
   COLONY_HOST: 'host',
+  COLONY_ALLOWED_ORIGINS: 'allowed_origins',
   COLONY_PORT: 'port',
   COLONY_TOKEN: 'token',
   COLONY_MAX_CONCURRENCY: 'max_concurrency',

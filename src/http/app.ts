@@ -1,6 +1,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AppDeps } from './deps.js';
 import { installAuth } from './auth.js';
+import { installOriginCheck } from './origin.js';
 import { errorHandler } from './errors.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
@@ -25,6 +26,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.setNotFoundHandler((req, reply) => {
     void reply.code(404).send({ error: { code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` } });
   });
+  installOriginCheck(app, { host: deps.config.host, allowedOrigins: deps.config.allowed_origins });
   installAuth(app, deps.token);
   healthRoutes(app, deps);
   jobRoutes(app, deps);

@@ -220,8 +220,8 @@ describe('records', () => {
     const t = there.coord.taskCreate({ run_id: 'R', description: 'remote task' }).task_id;
     there.coord.taskClaim({ run_id: 'R', task_id: t });
     const records = there.coord.gatherRecords().map((x) => ({ ...x, origin: 'colony-there' }));
-    expect(here.coord.writeRemoteRecords(records)).toEqual({ inserted: 3, skipped: 0 });
-    expect(here.coord.writeRemoteRecords(records)).toEqual({ inserted: 0, skipped: 3 });
+    expect(here.coord.writeRemoteRecords(records)).toMatchObject({ inserted: 3, skipped: 0 });
+    expect(here.coord.writeRemoteRecords(records)).toMatchObject({ inserted: 0, skipped: 3 });
     const clash = here.coord.reserve({ run_id: 'L', symbols: ['shared.ts::Api.get'] });
     expect(clash).toMatchObject({ granted: false, conflicts: [{ reservation_id: r.reservation_id, run_id: 'R' }] });
     expect(here.coord.taskClaim({ run_id: 'L', task_id: t })).toMatchObject({ claimed: false, holder: { run_id: 'R' } });
@@ -399,7 +399,7 @@ describe('record log', () => {
     // Worst order: tombstone and heartbeat first (hub batches may cross).
     const order = ['release', 'heartbeat', 'reservation'];
     records.sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind));
-    expect(here.coord.writeRemoteRecords(records)).toEqual({ inserted: 4, skipped: 0 });
+    expect(here.coord.writeRemoteRecords(records)).toMatchObject({ inserted: 4, skipped: 0 });
     here.clock.advance(120_000); // past the 60 s ttl, inside the heartbeat
     expect(here.coord.status().reservations.map((r) => r.reservation_id)).toEqual([kept.reservation_id]);
     expect(here.coord.reserve({ run_id: 'L', symbols: ['gone.ts'] }).granted).toBe(true);
@@ -416,7 +416,7 @@ describe('record log', () => {
     there.coord.taskComplete({ run_id: 'R', task_id: dep });
     const done = there.coord.gatherRecords(['task']).map((x) => ({ ...x, origin: 'colony-there' }));
     const bogus = { ...done[0]!, record_id: 'f'.repeat(64), payload: { task_id: 'task_x' } };
-    expect(here.coord.writeRemoteRecords([...done, bogus])).toEqual({ inserted: 1, skipped: 1 });
+    expect(here.coord.writeRemoteRecords([...done, bogus])).toMatchObject({ inserted: 1, skipped: 1 });
     expect(here.coord.taskReady().tasks.map((t) => t.task_id)).toEqual([mine]);
   });
 });

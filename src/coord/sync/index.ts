@@ -43,6 +43,7 @@ export function startSyncLoop(coord: CoordService, t: SyncTarget, everyS: number
     try {
       const r = await syncOnce(coord, t);
       if (r.push.inserted || r.pull.received) logger.info({ pushed: r.push.inserted, pulled: r.pull.received }, 'synced with hub');
+      if (r.pull.refused) logger.warn({ refused: r.pull.refused, first: r.pull.refusals.slice(0, 5) }, 'hub records refused (not applied)');
     } catch (err) {
       logger.warn({ err: (err as Error).message }, 'hub sync failed; will retry');
     } finally {

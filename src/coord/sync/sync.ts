@@ -1,4 +1,4 @@
-import type { CoordService } from '../service.js';
+import type { CoordService, Refusal } from '../service.js';
 import type { WireRecord } from '../wire.js';
 import type { HubClient } from './hub-client.js';
 
@@ -16,6 +16,10 @@ export interface PushResult {
 export interface PullResult {
   received: number;
   cursor: string;
+  /** Records skipped because this colony would refuse them (e.g. a glob over the limits). */
+  refused: number;
+  /** The first refusals with their reasons. */
+  refusals: Refusal[];
 }
 
 /**
@@ -79,12 +83,18 @@ export async function pull(
   );
   let cursor = (getCursor.get(opts.hub, opts.repoId) as { cursor: string } | undefined)?.cursor ?? '0';
   let received = 0;
+  let refused = 0;
+  const refusals: Refusal[] = [];
   for (;;) {
     const page = await client.pull(cursor);
     // Our own records come back from the hub under our origin: we already have them.
     const foreign = page.records.filter((r) => r.origin !== opts.ownOrigin && r.origin !== 'local');
     db.transaction(() => {
-      if (foreign.length) coord.writeRemoteRecords(foreign);
+      if (foreign.length) {
+        const w = coord.writeRemoteRecords(foreign);
+        refused += w.refused.length;
+        refusals.push(...w.refused.slice(0, Math.max(0, 20 - refusals.length)));
+      }
       saveCursor.run(opts.hub, opts.repoId, page.cursor, Date.now());
     })();
     received += page.records.length;
@@ -92,5 +102,5 @@ export async function pull(
     opts.onProgress?.(received);
     if (!page.more) break;
   }
-  return { received, cursor };
+  return { received, cursor, refused, refusals };
 }
