@@ -1,8 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { loadConfig } from '../daemon/config.js';
 import { colonyPaths } from '../daemon/paths.js';
-import { startDaemon } from '../daemon/daemon.js';
 import { ColonyError } from '../lib/errors.js';
 import { resolveRepoRoot } from './repo.js';
 
@@ -64,6 +62,8 @@ export function registerServe(program: Command): void {
       '\nConfiguration, highest first: these flags, COLONY_* environment variables, .colony/config.json, defaults.',
     )
     .action(async (flags: ServeFlags) => {
+      // The daemon's modules load only when it starts, not for `serve --help`.
+      const [{ loadConfig }, { startDaemon }] = await Promise.all([import('../daemon/config.js'), import('../daemon/daemon.js')]);
       const repo = resolveRepoRoot(flags.repo);
       const config = loadConfig(repo, {
         host: flags.host,
