@@ -48,7 +48,7 @@ export function registerServe(program: Command): void {
     .description('run the Colony daemon for a repository (HTTP API, MCP socket, job runner)')
     .option('--repo <dir>', 'repository to serve (default: the git repository of the current directory)')
     .option('--host <host>', 'address to bind (default 127.0.0.1)')
-    .option('--port <port>', 'HTTP port (default 7420; 0 picks a free one)')
+    .option('--port <port>', 'HTTP port (default: 7420, or a free one when another daemon has it; 0 picks a free one)')
     .option('--max-concurrency <n>', 'jobs running at once (default 10)')
     .option('--max-queue-depth <n>', 'jobs waiting before 429 (default 100)')
     .option('--job-timeout <s>', 'seconds a job may run, from running (default 1800)')
