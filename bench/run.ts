@@ -8,6 +8,7 @@ const SCENARIOS: Record<string, () => Promise<{ default: BenchScenario }>> = {
   hub: () => import('./hub.js'),
   memory: () => import('./memory.js'),
   'memory-quality': () => import('./memory-quality.js'),
+  'cli-startup': () => import('./cli-startup.js'),
   // scenarios: add one line per bench module here
 };
 

@@ -1,16 +1,9 @@
-import { execFileSync } from 'node:child_process';
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
-import { ColonyError, InvalidInputError } from '../lib/errors.js';
-import { openDatabase } from '../lib/sqlite.js';
-import { systemClock } from '../lib/clock.js';
-import { colonyMigrations } from '../daemon/migrations.js';
+import { InvalidInputError } from '../lib/errors.js';
 import { colonyPaths } from '../daemon/paths.js';
-import { CoordService, type Holder } from '../coord/service.js';
-import { installPreCommitHook } from '../coord/hook.js';
-import { isPlainPath } from '../coord/symbols.js';
 import { connectDaemon } from './client.js';
-import { printResult, table } from './output.js';
+import { holdersTable, printResult, table } from './output.js';
 import { resolveRepoRoot } from './repo.js';
 import { registerSyncCommands } from './sync.js';
 
@@ -27,8 +20,7 @@ function num(name: string) {
   };
 }
 
-const holders = (hs: Holder[]): string =>
-  hs.length === 0 ? 'no holders' : table([['RESERVATION', 'RUN', 'EXPIRES', 'SYMBOLS'], ...hs.map((h) => [h.reservation_id, h.run_id, h.expires_at, h.symbols.join(' ')])]);
+const holders = holdersTable;
 
 /** Shared flags of every coordination command. */
 function common(cmd: Command): Command {
@@ -87,6 +79,12 @@ export function registerCoord(program: Command): void {
     .option('--grace <s>', 'seconds a dead record is kept (default 0)', num('--grace'), 0)
     .action(async (o) => {
       // In-process on the store file (WAL lets it run beside the daemon), with progress.
+      const [{ openDatabase }, { colonyMigrations }, { CoordService }, { systemClock }] = await Promise.all([
+        import('../lib/sqlite.js'),
+        import('../daemon/migrations.js'),
+        import('../coord/service.js'),
+        import('../lib/clock.js'),
+      ]);
       const repo = resolveRepoRoot(o.repo);
       const db = openDatabase(colonyPaths(repo).db, { migrations: colonyMigrations });
       try {
@@ -108,6 +106,7 @@ export function registerCoord(program: Command): void {
     });
   const hook = coord.command('hook').description('git pre-commit hook that refuses commits touching code reserved by another run');
   common(hook.command('install').description('install the hook into this repository')).action(async (o) => {
+    const { installPreCommitHook } = await import('../coord/hook.js');
     const r = await installPreCommitHook(resolveRepoRoot(o.repo));
     printResult(o.json, r, (v) => (v.installed ? `installed ${v.path}` : `not installed: ${v.reason} (${v.path})`));
     if (!r.installed) process.exitCode = 1;
@@ -115,41 +114,7 @@ export function registerCoord(program: Command): void {
   coord
     .command('hook-check', { hidden: true })
     .description('used by the pre-commit hook: refuse staged files reserved by another run')
-    .action(async () => {
-      // --no-renames lists both sides of a rename: moving a reserved file away touches it too.
-      const staged = execFileSync('git', ['diff', '--cached', '--name-only', '--no-renames', '-z'], { encoding: 'utf8' }).split('\0').filter(Boolean);
-      // A name with glob characters or `::` would be read as a pattern or a symbol; say so rather than guess.
-      const unchecked = staged.filter((p) => !isPlainPath(p));
-      if (unchecked.length) process.stderr.write(`colony: not checked against reservations (not a plain path): ${unchecked.join(', ')}\n`);
-      const paths = staged.filter(isPlainPath);
-      if (paths.length === 0) return;
-      const blocked = await reservedByOthers(paths, process.env.COLONY_RUN_ID);
-      if (blocked === undefined) return;
-      if (blocked.length) {
-        process.stderr.write(`colony: commit refused: staged files are reserved by other runs\n${holders(blocked)}\n`);
-        process.exitCode = 1;
-      }
-    });
-}
-
-/**
- * Live reservations of other runs over these paths, asked of the repository's daemon;
- * undefined (with a warning) when no daemon answers, so a stopped colony never blocks git.
- */
-async function reservedByOthers(paths: string[], run: string | undefined): Promise<Holder[] | undefined> {
-  const blocked: Holder[] = [];
-  try {
-    const client = connectDaemon();
-    for (let i = 0; i < paths.length; i += 500) {
-      const r = await client.request<{ holders: Holder[] }>('POST', '/coord/check', { symbols: paths.slice(i, i + 500) });
-      for (const h of r.holders) if (h.run_id !== run && !blocked.some((b) => b.reservation_id === h.reservation_id)) blocked.push(h);
-    }
-  } catch (err) {
-    if (!(err instanceof ColonyError) || err.code !== 'no_daemon') throw err;
-    process.stderr.write(`colony: warning: reservations not checked (${err.message})\n`);
-    return undefined;
-  }
-  return blocked;
+    .action(async () => (await import('./hook-check.js')).hookCheck());
 }
 
 export function registerTask(program: Command): void {

@@ -88,7 +88,7 @@ async function waitDone(client: DaemonClient, id: string): Promise<JobRecord> {
   }
 }
 
-export function registerJobs(program: Command): void {
+export function registerRun(program: Command): void {
   program
     .command('run')
     .description('queue an agent job in its own workspace')
@@ -120,6 +120,9 @@ export function registerJobs(program: Command): void {
       if (job.status !== 'completed') process.exitCode = 1;
     });
 
+}
+
+export function registerJobs(program: Command): void {
   const jobs = program.command('jobs').description('list, inspect, follow and cancel jobs');
   jobs
     .command('ls')

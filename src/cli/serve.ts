@@ -1,8 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { loadConfig } from '../daemon/config.js';
 import { colonyPaths } from '../daemon/paths.js';
-import { startDaemon } from '../daemon/daemon.js';
 import { ColonyError } from '../lib/errors.js';
 import { resolveRepoRoot } from './repo.js';
 
@@ -50,7 +48,7 @@ export function registerServe(program: Command): void {
     .description('run the Colony daemon for a repository (HTTP API, MCP socket, job runner)')
     .option('--repo <dir>', 'repository to serve (default: the git repository of the current directory)')
     .option('--host <host>', 'address to bind (default 127.0.0.1)')
-    .option('--port <port>', 'HTTP port (default 7420; 0 picks a free one)')
+    .option('--port <port>', 'HTTP port (default: 7420, or a free one when another daemon has it; 0 picks a free one)')
     .option('--max-concurrency <n>', 'jobs running at once (default 10)')
     .option('--max-queue-depth <n>', 'jobs waiting before 429 (default 100)')
     .option('--job-timeout <s>', 'seconds a job may run, from running (default 1800)')
@@ -64,6 +62,8 @@ export function registerServe(program: Command): void {
       '\nConfiguration, highest first: these flags, COLONY_* environment variables, .colony/config.json, defaults.',
     )
     .action(async (flags: ServeFlags) => {
+      // The daemon's modules load only when it starts, not for `serve --help`.
+      const [{ loadConfig }, { startDaemon }] = await Promise.all([import('../daemon/config.js'), import('../daemon/daemon.js')]);
       const repo = resolveRepoRoot(flags.repo);
       const config = loadConfig(repo, {
         host: flags.host,

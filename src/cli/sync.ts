@@ -1,11 +1,7 @@
 import type { Command } from 'commander';
-import { openDatabase } from '../lib/sqlite.js';
-import { systemClock } from '../lib/clock.js';
-import { colonyMigrations } from '../daemon/migrations.js';
 import { colonyPaths } from '../daemon/paths.js';
-import { readConfigFile } from '../daemon/config.js';
-import { CoordService } from '../coord/service.js';
-import { pull, push, syncClient, type PullResult } from '../coord/sync/index.js';
+import type { CoordService } from '../coord/service.js';
+import type { PullResult } from '../coord/sync/index.js';
 import { printResult } from './output.js';
 import { resolveRepoRoot } from './repo.js';
 
@@ -31,7 +27,19 @@ function refusedNote(v: PullResult): string {
 }
 
 /** Runs against the store file directly (WAL lets it run beside a daemon). */
-async function withCoord<T>(o: SyncFlags, fn: (coord: CoordService, target: { hubUrl: string; repoId: string; identityFile: string }) => Promise<T>): Promise<T> {
+async function withCoord<T>(
+  o: SyncFlags,
+  fn: (coord: CoordService, target: { hubUrl: string; repoId: string; identityFile: string }, sync: typeof import('../coord/sync/index.js')) => Promise<T>,
+): Promise<T> {
+  // Loaded here, not at the top: only these commands need the store and the hub client.
+  const [{ openDatabase }, { systemClock }, { colonyMigrations }, { readConfigFile }, { CoordService }, sync] = await Promise.all([
+    import('../lib/sqlite.js'),
+    import('../lib/clock.js'),
+    import('../daemon/migrations.js'),
+    import('../daemon/config.js'),
+    import('../coord/service.js'),
+    import('../coord/sync/index.js'),
+  ]);
   const repo = resolveRepoRoot(o.repo);
   const file = readConfigFile(repo);
   const paths = colonyPaths(repo);
@@ -42,7 +50,7 @@ async function withCoord<T>(o: SyncFlags, fn: (coord: CoordService, target: { hu
       repoId: o.repoId ?? process.env.COLONY_REPO_ID ?? (file.repo_id as string | undefined) ?? '',
       identityFile: paths.identityKey,
     };
-    return await fn(new CoordService({ db, clock: systemClock }), target);
+    return await fn(new CoordService({ db, clock: systemClock }), target, sync);
   } finally {
     if (process.stderr.isTTY) process.stderr.write('\n');
     db.close();
@@ -60,21 +68,21 @@ function flags(cmd: Command): Command {
 /** `colony coord push|pull|sync`. */
 export function registerSyncCommands(coord: Command): void {
   flags(coord.command('push').description('send local records the hub does not have yet, in batches')).action((o: SyncFlags) =>
-    withCoord(o, async (c, t) => {
+    withCoord(o, async (c, t, { syncClient, push, pull }) => {
       const { client, origin } = syncClient(t);
       const r = await push(c, client, { origin, onProgress: progress('push') });
       printResult(!!o.json, r, (v) => `pushed ${v.inserted} new records (${v.skipped} already on the hub) in ${v.batches} batches`);
     }),
   );
   flags(coord.command('pull').description('fetch records other colonies pushed, from the saved cursor')).action((o: SyncFlags) =>
-    withCoord(o, async (c, t) => {
+    withCoord(o, async (c, t, { syncClient, push, pull }) => {
       const { client, origin } = syncClient(t);
       const r = await pull(c, client, { hub: t.hubUrl, repoId: t.repoId, ownOrigin: origin, onProgress: progress('pull') });
       printResult(!!o.json, r, (v) => `received ${v.received} records; cursor ${v.cursor}${refusedNote(v)}`);
     }),
   );
   flags(coord.command('sync').description('push, then pull')).action((o: SyncFlags) =>
-    withCoord(o, async (c, t) => {
+    withCoord(o, async (c, t, { syncClient, push, pull }) => {
       const { client, origin } = syncClient(t);
       const pushed = await push(c, client, { origin, onProgress: progress('push') });
       const pulled = await pull(c, client, { hub: t.hubUrl, repoId: t.repoId, ownOrigin: origin, onProgress: progress('pull') });

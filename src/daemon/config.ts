@@ -43,6 +43,8 @@ export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 const port = z.coerce.number().int().min(0).max(65535);
+/** The port a daemon tries when none is configured; taken (another repository's daemon), it picks a free one. */
+export const DEFAULT_PORT = 7420;
 const positiveInt = z.coerce.number().int().positive();
 
 export const configSchema = z
@@ -53,7 +55,8 @@ export const configSchema = z
     allowed_origins: z
       .preprocess((v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v), z.array(z.string().url().max(200)).max(100))
       .default([]),
-    port: port.default(7420),
+    /** Unset: DEFAULT_PORT, or any free port when that is taken. Set: exactly this one (0 = any). */
+    port: port.optional(),
     token: z.string().min(16).optional(),
     max_concurrency: positiveInt.default(10),
     max_queue_depth: z.coerce.number().int().min(0).default(100),

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { sha256Hex } from '../lib/ids.js';
 import { ColonyError } from '../lib/errors.js';
 import type { FastifyInstance } from 'fastify';
-import { embedderSettings, type ColonyConfig } from './config.js';
+import { DEFAULT_PORT, embedderSettings, type ColonyConfig } from './config.js';
 import { colonyPaths, type ColonyPaths } from './paths.js';
 import { loadOrCreateToken } from './token.js';
 import { acquireDaemonLock, type DaemonLock } from './lock.js';
@@ -68,6 +68,23 @@ function ensureColonyDir(paths: ColonyPaths): void {
 function socketPath(paths: ColonyPaths): string {
   if (Buffer.byteLength(paths.socket) < 100) return paths.socket;
   return join(tmpdir(), `colony-${sha256Hex(paths.dir).slice(0, 16)}.sock`);
+}
+
+/**
+ * Listen on the configured port; with none configured, on DEFAULT_PORT, or on a free port when
+ * another daemon (another repository's) has it. Clients find the port in daemon.json.
+ */
+async function listen(app: FastifyInstance, host: string, port: number | undefined): Promise<void> {
+  if (port !== undefined) {
+    await app.listen({ host, port });
+    return;
+  }
+  try {
+    await app.listen({ host, port: DEFAULT_PORT });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    await app.listen({ host, port: 0 });
+  }
 }
 
 /**
@@ -164,7 +181,7 @@ async function startLocked(
     isShuttingDown: () => shuttingDown,
   });
   try {
-    await app.listen({ host: config.host, port: config.port });
+    await listen(app, config.host, config.port);
   } catch (err) {
     await reembedder.close();
     await recallPool?.close();
@@ -177,7 +194,7 @@ async function startLocked(
     throw err;
   }
   const addr = app.server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : config.port;
+  const port = typeof addr === 'object' && addr ? addr.port : (config.port ?? DEFAULT_PORT);
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   runner.setDaemonUrl(url, token);
   const socket = await startSocketServer({ path: socketPath(paths), tools, logger: logger.child({ component: 'mcp' }) });

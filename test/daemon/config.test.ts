@@ -26,7 +26,6 @@ describe('configuration', () => {
     const c = loadConfig(repoWithConfig(), {}, {});
     expect(c).toMatchObject({
       host: '127.0.0.1',
-      port: 7420,
       max_concurrency: 10,
       max_queue_depth: 100,
       job_ttl: 3600,
@@ -35,6 +34,8 @@ describe('configuration', () => {
       default_agent: 'claude',
     });
     expect(Object.keys(c.agents)).toEqual(['claude', 'codex', 'gemini', 'aider']);
+    // No port configured: the daemon tries 7420 and takes a free one when that is in use.
+    expect(c.port).toBeUndefined();
   });
 
   it('takes flags over environment over file over defaults', () => {
