@@ -104,4 +104,33 @@ describe('OpenAI-compatible chat completions (official openai client)', () => {
     writeFileSync(`${dir}/go`, '');
     await Promise.all(held);
   });
+
+  it('answers a failed agent run once: the SDK, with its default retries, does not run the agent again', async () => {
+    const retrying = new OpenAI({ baseURL: `${d.url}/v1`, apiKey: TEST_TOKEN });
+    const marker = `fail-once-${Date.now()}`;
+    const err = await retrying.chat.completions
+      .create({ model: 'haiku', messages: [{ role: 'user', content: `${marker} [exit:3]` }] })
+      .then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.APIError);
+    expect(err).toMatchObject({ status: 424, error: { type: 'agent_error', code: 'failed' } });
+    expect((err as InstanceType<typeof OpenAI.APIError>).headers?.get('x-should-retry')).toBe('false');
+    const jobs = ((await (await fetch(`${d.url}/jobs?limit=100`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } })).json()) as any).jobs;
+    expect(jobs.filter((j: any) => j.prompt.startsWith(marker))).toHaveLength(1);
+  });
+
+  it('retrieves one model by id, slash included, and answers an unknown one with a 404 in the OpenAI shape', async () => {
+    await expect(client.models.retrieve('colony/claude')).resolves.toMatchObject({ id: 'colony/claude', object: 'model', owned_by: 'colony/claude' });
+    await expect(client.models.retrieve('haiku')).resolves.toMatchObject({ id: 'haiku', owned_by: 'colony/claude' });
+    const err = await client.models.retrieve('gpt-nope').then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.NotFoundError);
+    expect(err).toMatchObject({ status: 404, error: { type: 'invalid_request_error', code: 'model_not_found', param: 'model' } });
+  });
+
+  it('joins multi-part message content with newlines', async () => {
+    const r = await client.chat.completions.create({
+      model: 'haiku',
+      messages: [{ role: 'user', content: [{ type: 'text', text: 'first part' }, { type: 'text', text: 'second part' }] }],
+    });
+    expect(r.choices[0]!.message.content).toBe('done: first part\nsecond part');
+  });
 });

@@ -31,7 +31,8 @@ type ChatMessage = z.infer<typeof message>;
 function textOf(m: ChatMessage): string {
   if (typeof m.content === 'string') return m.content;
   if (!m.content) return '';
-  return m.content.map((p) => p.text ?? '').join('');
+  // Text parts are separate paragraphs to the client; gluing them together would merge words.
+  return m.content.flatMap((p) => (p.text === undefined ? [] : [p.text])).join('\n');
 }
 
 /** One user message is the prompt as is; a conversation becomes a labelled transcript. */
@@ -72,13 +73,31 @@ function jobFailure(job: JobRecord): { message: string; type: string; param: nul
   return { message: job.error ?? `job ${job.status}`, type: 'agent_error', param: null, code: job.status };
 }
 
+/**
+ * A failed agent run is final: retrying it would run the agent (and its edits) again. 424
+ * (the request failed because the agent it depends on failed) is a status no OpenAI client
+ * retries, unlike 5xx; `x-should-retry: false` says so explicitly to the SDKs that read it.
+ */
+function sendJobFailure(reply: FastifyReply, job: JobRecord): FastifyReply {
+  return reply.code(424).header('x-should-retry', 'false').send({ error: jobFailure(job) });
+}
+
 export function chatRoutes(app: FastifyInstance, deps: AppDeps): void {
   const { runner, config } = deps;
 
-  app.get('/v1/models', async () => ({
-    object: 'list',
-    data: listModels(config).map((m) => ({ id: m.id, object: 'model', created: 0, owned_by: `colony/${m.agent}` })),
-  }));
+  const modelObject = (m: { id: string; agent: string }) => ({ id: m.id, object: 'model', created: 0, owned_by: `colony/${m.agent}` });
+
+  app.get('/v1/models', async () => ({ object: 'list', data: listModels(config).map(modelObject) }));
+
+  app.get('/v1/models/*', async (req, reply) => {
+    // A wildcard, not `:id`: model ids such as `colony/claude` hold a slash.
+    const id = (req.params as { '*': string })['*'];
+    const found = listModels(config).find((m) => m.id === id);
+    if (found) return modelObject(found);
+    return reply.code(404).send({
+      error: { message: `The model '${id}' does not exist; see GET /v1/models`, type: 'invalid_request_error', param: 'model', code: 'model_not_found' },
+    });
+  });
 
   app.post('/v1/chat/completions', async (req, reply) => {
     let body: z.infer<typeof chatSchema>;
@@ -116,7 +135,7 @@ export function chatRoutes(app: FastifyInstance, deps: AppDeps): void {
         abandon();
         return reply;
       }
-      if (job.status !== 'completed') return reply.code(502).send({ error: jobFailure(job) });
+      if (job.status !== 'completed') return sendJobFailure(reply, job);
       return {
         id: completionId,
         object: 'chat.completion',
