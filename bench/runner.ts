@@ -101,7 +101,7 @@ async function healthUnderQueue(): Promise<BenchResult[]> {
       agents: { sleeper: { type: 'command', argv: ['sleep', '600'] } },
       default_agent: 'sleeper',
       max_concurrency: 1,
-      max_queue_depth: 10_000,
+      max_queue_depth: 10_001, // in flight: 1 running + 10,000 waiting
       shutdown_grace: 0,
     }),
   );

@@ -50,7 +50,7 @@ export function registerServe(program: Command): void {
     .option('--host <host>', 'address to bind (default 127.0.0.1)')
     .option('--port <port>', 'HTTP port (default: 7420, or a free one when another daemon has it; 0 picks a free one)')
     .option('--max-concurrency <n>', 'jobs running at once (default 10)')
-    .option('--max-queue-depth <n>', 'jobs waiting before 429 (default 100)')
+    .option('--max-queue-depth <n>', 'jobs in flight, running + waiting, before 429 (default 100)')
     .option('--job-timeout <s>', 'seconds a job may run, from running (default 1800)')
     .option('--job-ttl <s>', 'seconds a finished job is kept (default 3600)')
     .option('--hub <url>', 'hub to keep coordination records in sync with')

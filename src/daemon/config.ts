@@ -59,7 +59,8 @@ export const configSchema = z
     port: port.optional(),
     token: z.string().min(16).optional(),
     max_concurrency: positiveInt.default(10),
-    max_queue_depth: z.coerce.number().int().min(0).default(100),
+    /** Jobs in flight, running and waiting together, before /execute answers 429 (at least max_concurrency). */
+    max_queue_depth: positiveInt.default(100),
     /** Seconds a job may run, counted from `running`. */
     job_timeout: positiveInt.default(1800),
     /** Seconds a finished job is kept before eviction. */
@@ -165,6 +166,14 @@ export function loadConfig(
   const merged = { ...readConfigFile(repo), ...fromEnv(env), ...dropUndefined(flags), repo };
   const r = configSchema.safeParse(merged);
   if (!r.success) throw new ColonyError('bad_config', `invalid configuration: ${describeZodError(r.error)}`);
+  // max_queue_depth counts running jobs too: unset, it grows with a large max_concurrency.
+  if (!('max_queue_depth' in merged)) r.data.max_queue_depth = Math.max(r.data.max_queue_depth, r.data.max_concurrency);
+  if (r.data.max_queue_depth < r.data.max_concurrency) {
+    throw new ColonyError(
+      'bad_config',
+      `invalid configuration: max_queue_depth (${r.data.max_queue_depth}) counts running and waiting jobs, so it must be at least max_concurrency (${r.data.max_concurrency})`,
+    );
+  }
   try {
     parseEmbedderSpec(r.data.embedder);
   } catch (err) {

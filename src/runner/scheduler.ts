@@ -5,8 +5,10 @@ const RETRY_AFTER_S = 2;
 
 /**
  * A counting semaphore in front of one FIFO queue. Items start in arrival order as slots
- * free up; the queue holds at most `maxQueueDepth` waiting items. Pure in-memory: the
- * durable copy of the queue is the job store.
+ * free up. `maxQueueDepth` bounds the items in flight, running and waiting together (the
+ * execution-service specification's MAX_QUEUE_DEPTH: capacity 1, depth 2 → the third item
+ * is refused), so at most `maxQueueDepth - capacity` wait. Pure in-memory: the durable copy
+ * of the queue is the job store.
  */
 export class Scheduler {
   private readonly waiting = new Map<string, () => Promise<void>>();
@@ -31,15 +33,18 @@ export class Scheduler {
     return this.maxQueueDepth;
   }
 
-  /** Would one more item be refused right now? */
+  /** Would one more item be refused right now? Running and waiting items both count. */
   isFull(): boolean {
-    return this.running >= this.capacity && this.waiting.size >= this.maxQueueDepth;
+    return this.running + this.waiting.size >= this.maxQueueDepth;
   }
 
   /** Throw the 429 error when one more item would be refused. */
   assertRoom(): void {
     if (this.isFull()) {
-      throw new QueueFullError(`queue is full (${this.maxQueueDepth} jobs waiting)`, RETRY_AFTER_S);
+      throw new QueueFullError(
+        `queue is full: ${this.running} running + ${this.waiting.size} waiting reach max_queue_depth (${this.maxQueueDepth} jobs in flight)`,
+        RETRY_AFTER_S,
+      );
     }
   }
 

@@ -49,6 +49,15 @@ describe('configuration', () => {
     expect(loadConfig(repo, { port: undefined }, env).port).toBe(2222);
   });
 
+  it('counts running jobs in max_queue_depth: it may not be below max_concurrency, and grows with it when unset', () => {
+    expect(() => loadConfig(repoWithConfig({ max_concurrency: 4, max_queue_depth: 3 }), {}, {})).toThrow(
+      /max_queue_depth \(3\) counts running and waiting jobs, so it must be at least max_concurrency \(4\)/,
+    );
+    expect(loadConfig(repoWithConfig({ max_concurrency: 4, max_queue_depth: 4 }), {}, {}).max_queue_depth).toBe(4);
+    expect(loadConfig(repoWithConfig({ max_concurrency: 250 }), {}, {}).max_queue_depth).toBe(250);
+    expect(() => loadConfig(repoWithConfig({ max_queue_depth: 0 }), {}, {})).toThrow(/max_queue_depth/);
+  });
+
   it('names the bad field and refuses broken files', () => {
     expect(() => loadConfig(repoWithConfig(), { max_concurrency: '0' }, {})).toThrow(/max_concurrency/);
     expect(() => loadConfig(repoWithConfig('{nope'), {}, {})).toThrow(/not valid JSON/);

@@ -26,6 +26,7 @@ describe('HTTP API', () => {
       busy: false,
       active: 0,
       queued: 0,
+      in_flight: 0,
       capacity: 10,
       max_queue_depth: 100,
       version: expect.stringMatching(/^\d+\.\d+\.\d+/),

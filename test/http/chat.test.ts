@@ -10,7 +10,7 @@ let cleanup: () => void;
 beforeAll(async () => {
   const repo = makeTempRepo();
   cleanup = repo.cleanup;
-  d = await startTestDaemon(repo.dir, { max_concurrency: 2, max_queue_depth: 0 });
+  d = await startTestDaemon(repo.dir, { max_concurrency: 2, max_queue_depth: 2 });
   client = new OpenAI({ baseURL: `${d.url}/v1`, apiKey: TEST_TOKEN, maxRetries: 0 });
 });
 afterAll(async () => {

@@ -56,8 +56,8 @@ describe('runner lifecycle (real daemon, real git, fake claude)', () => {
     await waitUntil(() => !existsSync(e1.cwd) && !existsSync(e2.cwd), 10_000, 'workspaces to be removed');
   });
 
-  it('with capacity 1 keeps the second job queued until the first ends, then 429s past the depth', async () => {
-    const { d, tmp } = await setup({ max_concurrency: 1, max_queue_depth: 1 });
+  it('with capacity 1 keeps the second job queued until the first ends, then 429s once running + waiting reach the depth', async () => {
+    const { d, tmp } = await setup({ max_concurrency: 1, max_queue_depth: 2 });
     const first = await submit(d, `first [started:${tmp}/s1] [block:${tmp}/go]`);
     await waitUntil(() => existsSync(`${tmp}/s1`), 20_000, 'first job to start');
     const second = await api(d.url, 'POST', '/execute', { prompt: 'second' });
@@ -67,6 +67,7 @@ describe('runner lifecycle (real daemon, real git, fake claude)', () => {
     const third = await api(d.url, 'POST', '/execute', { prompt: 'third' });
     expect(third.status).toBe(429);
     expect(third.body.error.code).toBe('queue_full');
+    expect(third.body.error.message).toMatch(/1 running \+ 1 waiting reach max_queue_depth \(2 jobs in flight\)/);
     expect(Number(third.headers.get('retry-after'))).toBeGreaterThan(0);
     // Refused work leaves no row behind.
     expect((await api(d.url, 'GET', '/jobs?limit=10')).body.jobs).toHaveLength(2);

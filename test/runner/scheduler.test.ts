@@ -47,12 +47,14 @@ describe('Scheduler', () => {
     expect(s.active).toBe(0);
   });
 
-  it('reports how many wait ahead and refuses past the queue depth with a 429 error', () => {
-    const s = new Scheduler(1, 2);
+  it('reports how many wait ahead and refuses once running + waiting items reach the depth, with a 429 error', () => {
+    const s = new Scheduler(1, 3);
     expect(s.enqueue('a', gate().run)).toBe(0);
     expect(s.enqueue('b', gate().run)).toBe(0);
     expect(s.enqueue('c', gate().run)).toBe(1);
     expect(s.positionOf('c')).toBe(2);
+    expect(s.isFull()).toBe(true);
+    expect(() => s.enqueue('d', gate().run)).toThrow(/1 running \+ 2 waiting reach max_queue_depth \(3 jobs in flight\)/);
     expect(() => s.enqueue('d', gate().run)).toThrow(QueueFullError);
     // Re-queueing durable jobs after a restart ignores the depth.
     expect(s.enqueue('d', gate().run, true)).toBe(2);

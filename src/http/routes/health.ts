@@ -10,6 +10,8 @@ export function healthRoutes(app: FastifyInstance, deps: AppDeps): void {
       busy: s.active >= s.capacity,
       active: s.active,
       queued: s.queued,
+      // What max_queue_depth bounds: one more job is refused once this reaches it.
+      in_flight: s.active + s.queued,
       capacity: s.capacity,
       max_queue_depth: s.maxQueueDepth,
       version: deps.version,

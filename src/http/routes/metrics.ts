@@ -15,7 +15,7 @@ export function metricsRoutes(app: FastifyInstance, deps: AppDeps): void {
       '# HELP colony_capacity Jobs that may run at once.',
       '# TYPE colony_capacity gauge',
       `colony_capacity ${s.capacity}`,
-      '# HELP colony_max_queue_depth Jobs that may wait before 429.',
+      '# HELP colony_max_queue_depth Jobs in flight (running + waiting) before 429.',
       '# TYPE colony_max_queue_depth gauge',
       `colony_max_queue_depth ${s.maxQueueDepth}`,
       '# HELP colony_jobs_finished_total Jobs finished since start, by final status.',
