@@ -1,123 +1,120 @@
-// Colony dashboard: plain ES module, no build step. The token stays in this browser's
-// localStorage and goes only to this daemon, as a Bearer header.
-const $ = (id) => document.getElementById(id);
-let token = localStorage.getItem('colony-token') || '';
-let following = null;
+// Colony dashboard: preact + htm as plain ES modules (served from the daemon), no build step.
+import { render } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { html } from './lib/html.js';
+import { api, session, signIn, signOut } from './lib/api.js';
+import { useStore } from './lib/store.js';
+import { feed, startFeed } from './lib/feed.js';
+import { notices, dismiss } from './lib/notices.js';
+import { JobsView } from './views/jobs.js';
+import { JobView } from './views/job.js';
+import { MergeQueueView } from './views/merge-queue.js';
+import { ReservationsView } from './views/reservations.js';
+import { MemoryView } from './views/memory.js';
 
-async function api(path, init = {}) {
-  const res = await fetch(path, { ...init, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...(init.headers || {}) } });
-  if (res.status === 401) { showLogin(); throw new Error('unauthorized'); }
-  const body = await res.json();
-  if (!res.ok) throw new Error(body?.error?.message || `HTTP ${res.status}`);
-  return body;
+const VIEWS = [
+  ['jobs', 'Jobs'],
+  ['merge-queue', 'Merge queue'],
+  ['reservations', 'Reservations'],
+  ['memory', 'Memory'],
+];
+
+function useRoute() {
+  const read = () => location.hash.replace(/^#\/?/, '') || 'jobs';
+  const [route, setRoute] = useState(read());
+  useEffect(() => {
+    const on = () => setRoute(read());
+    addEventListener('hashchange', on);
+    return () => removeEventListener('hashchange', on);
+  }, []);
+  return route;
 }
 
-function showLogin() { $('login').hidden = false; }
-
-async function refreshHealth() {
-  try {
-    const h = await (await fetch('/health')).json();
-    $('health').textContent = `${h.active}/${h.capacity} running · ${h.queued} queued${h.busy ? ' · busy' : ''} · v${h.version}`;
-  } catch { $('health').textContent = 'daemon unreachable'; }
-}
-
-function cell(text, cls) { const td = document.createElement('td'); td.textContent = text; if (cls) td.className = cls; return td; }
-
-async function refreshJobs() {
-  if (!token) return showLogin();
-  const status = $('status-filter').value;
-  const { jobs } = await api(`/jobs?limit=50${status ? `&status=${status}` : ''}`);
-  const body = $('jobs').tBodies[0];
-  body.replaceChildren(...jobs.map((j) => {
-    const tr = document.createElement('tr');
-    tr.append(cell(j.id), cell(j.status, `status-${j.status}`), cell(j.agent + (j.model ? ` (${j.model})` : '')),
-      cell(new Date(j.created_at).toLocaleTimeString()),
-      cell(j.diff_stat ? `${j.diff_stat.files}f +${j.diff_stat.insertions} −${j.diff_stat.deletions}` : ''),
-      cell(j.prompt, 'prompt'));
-    const actions = document.createElement('td');
-    const view = document.createElement('button'); view.textContent = 'events'; view.onclick = () => follow(j.id);
-    actions.append(view);
-    if (['queued', 'preparing', 'running'].includes(j.status)) {
-      const cancel = document.createElement('button'); cancel.textContent = 'cancel';
-      cancel.onclick = () => api(`/jobs/${j.id}/cancel`, { method: 'POST' }).then(refreshJobs);
-      actions.append(cancel);
+function Login({ refused }) {
+  const [busy, setBusy] = useState(false);
+  const submit = async (ev) => {
+    ev.preventDefault();
+    const token = ev.currentTarget.elements.token.value.trim();
+    if (!token) return;
+    setBusy(true);
+    try {
+      await api('/jobs?limit=1', { token });
+      signIn(token);
+    } catch (err) {
+      // A 401 has already said so through the session; anything else is said here.
+      if (err.status !== 401) session.set({ token: '', refused: err.message });
+    } finally {
+      setBusy(false);
     }
-    tr.append(actions);
-    return tr;
-  }));
+  };
+  return html`<main class="login">
+    <form onSubmit=${submit} class="card" aria-labelledby="login-title">
+      <h2 id="login-title">Connect to this daemon</h2>
+      <label for="token">API token <span class="muted">(in <code>.colony/token</code>, or <code>COLONY_TOKEN</code>)</span></label>
+      <input id="token" name="token" type="password" autocomplete="off" required autofocus aria-invalid=${refused ? 'true' : 'false'} aria-describedby="login-error" />
+      ${refused && html`<p id="login-error" class="error" role="alert">${refused}</p>`}
+      <button disabled=${busy}>${busy ? 'Checking…' : 'Connect'}</button>
+    </form>
+  </main>`;
 }
 
-async function follow(id) {
-  following?.abort();
-  following = new AbortController();
-  $('detail').hidden = false; $('detail-id').textContent = id; $('events').textContent = '';
-  const res = await fetch(`/jobs/${id}/events`, { headers: { authorization: `Bearer ${token}` }, signal: following.signal });
-  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-  let buf = '';
-  for (;;) {
-    const { value, done } = await reader.read().catch(() => ({ done: true }));
-    if (done) break;
-    buf += value;
-    let i;
-    while ((i = buf.indexOf('\n\n')) >= 0) {
-      const block = buf.slice(0, i); buf = buf.slice(i + 2);
-      const data = block.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
-      if (!data) continue;
-      const e = JSON.parse(data);
-      const d = e.data;
-      const line = e.type === 'status' ? `[${d.status}]${d.error ? ' ' + d.error : ''}` : e.type === 'log' ? d.line : d.type === 'text' ? d.text : d.type === 'tool_use' ? `→ ${d.name}` : d.type === 'result' ? `= ${d.text}` : JSON.stringify(d);
-      $('events').textContent += line + '\n';
-    }
-  }
+/** Slots and queue: live from the feed once signed in; /health (public) before that. */
+function Health() {
+  const { runner } = useStore(feed);
+  const [health, setHealth] = useState(undefined);
+  useEffect(() => {
+    fetch('/health').then((r) => r.json()).then(setHealth, () => setHealth(null));
+  }, []);
+  const s = runner ? { ...runner, version: health?.version } : health;
+  if (s === undefined) return html`<span class="pill">…</span>`;
+  if (s === null) return html`<span class="pill">daemon unreachable</span>`;
+  return html`<span class="pill" title=${s.version ? `Colony ${s.version}` : ''}>${s.active}/${s.capacity} running · ${s.queued} queued${s.active >= s.capacity ? ' · busy' : ''}</span>`;
 }
 
-$('login').onsubmit = (ev) => {
-  ev.preventDefault();
-  token = $('token').value.trim();
-  localStorage.setItem('colony-token', token);
-  $('login').hidden = true;
-  init();
-};
-$('run').onsubmit = async (ev) => {
-  ev.preventDefault();
-  try {
-    const r = await api('/execute', { method: 'POST', body: JSON.stringify({ prompt: $('prompt').value, agent: $('agent').value || undefined }) });
-    $('run-msg').textContent = `queued ${r.job_id}`; $('prompt').value = '';
-    refreshJobs();
-  } catch (err) { $('run-msg').textContent = err.message; }
-};
-$('status-filter').onchange = refreshJobs;
-
-async function refreshMemoryStats() {
-  const s = await api('/memory/stats', { method: 'POST', body: '{}' });
-  const e = s.embedding;
-  $('memory-stats').textContent = `${s.memories} memories · ${s.tokens} tokens · ${s.embedder}` +
-    (e.pending ? ` · re-embedding ${e.current}/${s.memories}${e.error ? ' (stalled: ' + e.error + ')' : ''}` : '');
+function Notices() {
+  const list = useStore(notices);
+  return html`<div class="notices" aria-live="polite">
+    ${list.map(
+      (n) => html`<div key=${n.id} class=${`notice ${n.kind}`} role=${n.kind === 'error' ? 'alert' : 'status'}>
+        <span>${n.text}</span>
+        <button class="link" aria-label="Dismiss" onClick=${() => dismiss(n.id)}>×</button>
+      </div>`,
+    )}
+  </div>`;
 }
-$('recall').onsubmit = async (ev) => {
-  ev.preventDefault();
-  try {
-    const r = await api('/memory/recall', { method: 'POST', body: JSON.stringify({ cue: $('cue').value, budget_tokens: Number($('budget').value) }) });
-    $('memories').tBodies[0].replaceChildren(...r.memories.map((m) => {
-      const tr = document.createElement('tr');
-      tr.append(cell(m.score.toFixed(4)), cell(String(m.tokens)), cell(m.tags.join(', ')), cell(m.text, 'prompt'));
-      return tr;
-    }));
-  } catch (err) { $('memory-stats').textContent = err.message; }
-};
 
-async function init() {
-  refreshHealth();
-  if (!token) return showLogin();
-  try {
-    const models = await api('/v1/models');
-    const agents = [...new Set(models.data.filter((m) => m.id.startsWith('colony/')).map((m) => m.id.slice(7)))];
-    $('agent').replaceChildren(...agents.map((a) => Object.assign(document.createElement('option'), { value: a, textContent: a })));
-    await refreshJobs();
-    await refreshMemoryStats();
-  } catch { /* login shown on 401 */ }
+const FEED_LABEL = { connecting: 'connecting…', live: 'live', reconnecting: 'reconnecting…', refused: 'updates refused', ended: 'offline' };
+
+function Shell({ route }) {
+  const { state } = useStore(feed);
+  useEffect(() => startFeed(), []);
+  const [name, arg] = route.split('/');
+  const current = name === 'job' ? 'jobs' : name;
+  let view;
+  if (name === 'job' && arg) view = html`<${JobView} id=${decodeURIComponent(arg)} />`;
+  else if (name === 'merge-queue') view = html`<${MergeQueueView} />`;
+  else if (name === 'reservations') view = html`<${ReservationsView} />`;
+  else if (name === 'memory') view = html`<${MemoryView} />`;
+  else view = html`<${JobsView} />`;
+  return html`
+    <nav aria-label="Views">
+      ${VIEWS.map(([id, label]) => html`<a href=${`#${id}`} aria-current=${current === id ? 'page' : undefined}>${label}</a>`)}
+      <span class=${`feed feed-${state}`} title="Updates from the daemon">${FEED_LABEL[state] ?? state}</span>
+    </nav>
+    <main id="main">${view}</main>`;
 }
-setInterval(refreshHealth, 2000);
-setInterval(() => token && refreshJobs().catch(() => {}), 3000);
-setInterval(() => token && refreshMemoryStats().catch(() => {}), 5000);
-init();
+
+function App() {
+  const { token, refused } = useStore(session);
+  const route = useRoute();
+  return html`
+    <header>
+      <h1><a href="#jobs">Colony</a></h1>
+      <${Health} />
+      ${token && html`<button class="quiet" onClick=${() => signOut()}>Sign out</button>`}
+    </header>
+    <${Notices} />
+    ${token ? html`<${Shell} route=${route} />` : html`<${Login} refused=${refused} />`}`;
+}
+
+render(html`<${App} />`, document.getElementById('app'));

@@ -12,6 +12,7 @@ import { toolRoutes } from './routes/tools.js';
 import { coordRoutes } from './routes/coord.js';
 import { mcpRoutes } from './routes/mcp.js';
 import { memoryRoutes } from './routes/memory.js';
+import { eventRoutes } from './routes/events.js';
 
 /** The daemon's HTTP API: one route module per domain, auth and error shape shared. */
 export function buildApp(deps: AppDeps): FastifyInstance {
@@ -23,6 +24,12 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     bodyLimit: deps.config.max_prompt_bytes + 64 * 1024,
   });
   app.setErrorHandler(errorHandler);
+  // A POST without a body (cancel, stats) may still say `content-type: application/json`, as
+  // browsers' fetch wrappers do: read an empty body as no body instead of refusing it.
+  const json = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) =>
+    body === '' ? done(null, undefined) : json(req, body as string, done),
+  );
   app.setNotFoundHandler((req, reply) => {
     void reply.code(404).send({ error: { code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` } });
   });
@@ -37,6 +44,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   memoryRoutes(app, deps);
   toolRoutes(app, deps);
   mcpRoutes(app, deps);
+  eventRoutes(app, deps);
   // domain routes: add one line per route module here
   return app;
 }

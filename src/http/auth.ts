@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 
 /** Routes reachable without a token. */
-const PUBLIC = new Set(['/health']);
+const PUBLIC = new Set(['/health', '/favicon.ico']);
 
 function safeEqual(a: string, b: string): boolean {
   const ab = Buffer.from(a);

@@ -60,6 +60,9 @@ export interface SubmitResult {
   position: number;
 }
 
+/** The event channel carrying every job's events (job ids are strings, so never this). */
+const ALL_JOBS = Symbol('all jobs');
+
 /** Lines of stderr kept to explain a failed run. */
 const STDERR_TAIL = 20;
 
@@ -224,6 +227,12 @@ export class Runner {
     return () => this.events.off(id, listener);
   }
 
+  /** Live events of every job (the dashboard's list view); returns the unsubscribe function. */
+  subscribeAll(listener: (e: JobEvent) => void): () => void {
+    this.events.on(ALL_JOBS, listener);
+    return () => this.events.off(ALL_JOBS, listener);
+  }
+
   /** Drop finished jobs older than job_ttl from the store; queued and running jobs are never touched. */
   evictExpired(): number {
     const cutoff = this.opts.clock.now() - this.opts.config.job_ttl * 1000;
@@ -272,6 +281,7 @@ export class Runner {
   private emit(id: string, type: JobEventType, data: Record<string, unknown>): void {
     const e = this.store.appendEvent(id, type, data, this.opts.clock.now());
     this.events.emit(id, e);
+    this.events.emit(ALL_JOBS, e);
   }
 
   private transition(id: string, status: JobStatus, patch: Parameters<JobStore['update']>[1] = {}): void {

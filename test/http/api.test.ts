@@ -141,7 +141,6 @@ describe('HTTP API', () => {
     expect(page.status).toBe(200);
     const html = await page.text();
     expect(html).toContain('<title>Colony</title>');
-    expect(html).toContain('id="recall"');
     expect((await fetch(`${d.url}/ui/app.js`)).status).toBe(200);
     expect((await fetch(`${d.url}/ui/../package.json`)).status).not.toBe(200);
   });

@@ -1,0 +1,87 @@
+import type { FastifyInstance } from 'fastify';
+import type { AppDeps } from '../deps.js';
+import { openSse, type SseStream } from '../sse.js';
+
+/** How often reservations and memory counts are compared while someone listens. */
+const WATCH_MS = 1000;
+
+interface Snapshot {
+  event: string;
+  read: () => unknown;
+  last?: string;
+}
+
+/**
+ * `GET /events`: one daemon-wide SSE stream for the dashboard. `hello` first (version and
+ * which optional routes this daemon has), then `job` for every job status transition, and
+ * `reservations` / `memory` / `runner` (slots and queue) with the whole current state whenever it changes (these domains
+ * keep no change feed, so one shared timer compares them while at least one client listens).
+ */
+export function eventRoutes(app: FastifyInstance, deps: AppDeps): void {
+  const listeners = new Set<SseStream>();
+  const snapshots: Snapshot[] = [
+    { event: 'reservations', read: () => deps.coord.status({}) },
+    { event: 'memory', read: () => deps.memory.stats() },
+    // A slot frees after the job's final transition (its workspace is cleaned up first).
+    { event: 'runner', read: () => deps.runner.stats() },
+  ];
+  let timer: NodeJS.Timeout | undefined;
+  let unsubscribeJobs: (() => void) | undefined;
+
+  const broadcast = (event: string, data: string): void => {
+    for (const sse of listeners) sse.send({ event, data });
+  };
+  const compare = (): void => {
+    for (const s of snapshots) {
+      let now: string;
+      try {
+        now = JSON.stringify(s.read());
+      } catch (err) {
+        app.log.warn({ err, event: s.event }, 'dashboard feed could not read state');
+        continue;
+      }
+      if (now !== s.last) {
+        s.last = now;
+        broadcast(s.event, now);
+      }
+    }
+  };
+  const start = (): void => {
+    unsubscribeJobs = deps.runner.subscribeAll((e) => {
+      if (e.type !== 'status') return;
+      broadcast('job', JSON.stringify({ job_id: e.job_id, at: e.at, ...e.data }));
+    });
+    timer = setInterval(compare, WATCH_MS);
+    timer.unref();
+  };
+  const stop = (): void => {
+    clearInterval(timer);
+    unsubscribeJobs?.();
+    for (const s of snapshots) s.last = undefined;
+  };
+
+  // What the dashboard may offer, so it never has to probe with a failing request.
+  const features = (): Record<string, boolean> => {
+    const has = (url: string): boolean => app.hasRoute({ method: 'GET', url });
+    const recall = deps.tools.get('memory_recall');
+    return {
+      merge_queue: has('/merge-queue'),
+      swarms: has('/swarms/:id'),
+      memory_explain: !!recall?.input.safeParse({ cue: 'x', budget_tokens: 1, explain: true }).success,
+    };
+  };
+
+  app.get('/events', async (req, reply) => {
+    const sse = openSse(req, reply);
+    sse.send({ event: 'hello', data: JSON.stringify({ version: deps.version, features: features() }) });
+    if (listeners.size === 0) start();
+    // Others see only what changed; then the newcomer gets the whole current state.
+    compare();
+    listeners.add(sse);
+    for (const s of snapshots) if (s.last !== undefined) sse.send({ event: s.event, data: s.last });
+    sse.onClose(() => {
+      listeners.delete(sse);
+      if (listeners.size === 0) stop();
+    });
+  });
+}

@@ -1,0 +1,28 @@
+// The daemon-wide event stream (GET /events): job transitions, reservations and memory
+// counts as they change. Views read the store and listen for job transitions.
+import { follow } from './api.js';
+import { createStore } from './store.js';
+
+/** `state`: connecting · live · reconnecting · refused; `features`: optional routes. */
+export const feed = createStore({ state: 'connecting', features: null, reservations: null, memory: null, runner: null });
+const jobListeners = new Set();
+
+/** Called with `{job_id, status, error?, at}` on every job status transition. */
+export function onJobTransition(fn) {
+  jobListeners.add(fn);
+  return () => jobListeners.delete(fn);
+}
+
+export function startFeed() {
+  feed.set((f) => ({ ...f, state: 'connecting' }));
+  return follow('/events', {
+    onState: (state) => feed.set((f) => ({ ...f, state })),
+    onEvent: ({ event, data }) => {
+      if (event === 'hello') feed.set((f) => ({ ...f, features: data.features, version: data.version }));
+      else if (event === 'reservations') feed.set((f) => ({ ...f, reservations: data.reservations }));
+      else if (event === 'memory') feed.set((f) => ({ ...f, memory: data }));
+      else if (event === 'runner') feed.set((f) => ({ ...f, runner: data }));
+      else if (event === 'job') for (const fn of jobListeners) fn(data);
+    },
+  });
+}
