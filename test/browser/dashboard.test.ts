@@ -1,0 +1,279 @@
+// The dashboard in a real browser: Debian's Chromium driven by playwright-core, against a real
+// daemon running fake agents. Each view's screenshot goes to docs/screenshots/ (README links them).
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Daemon } from '../../src/daemon/daemon.js';
+import { api, ROOT, startTestDaemon, TEST_TOKEN, waitJob, waitUntil } from '../helpers/daemon.js';
+import { makeTempRepo, tempDir } from '../helpers/repo.js';
+
+// Browser globals used inside page.evaluate callbacks (this file compiles against Node's types).
+declare const document: { documentElement: { scrollWidth: number; clientWidth: number }; activeElement: { blur?: () => void } | null };
+declare const localStorage: { getItem(key: string): string | null };
+declare const location: { hash: string };
+declare const innerHeight: number;
+declare function scrollTo(x: number, y: number): void;
+
+const SCREENSHOTS = join(ROOT, 'docs', 'screenshots');
+const WIDE = { width: 1100, height: 860 };
+const NARROW = { width: 420, height: 860 };
+/** What each view shows once its data is in. */
+const READY: Record<string, string> = {
+  jobs: 'li.job',
+  job: '.event.agent.result',
+  'merge-queue': '[data-state], ol.entries',
+  reservations: 'li.run',
+  memory: '.memories > li',
+};
+
+function findChromium(): string | undefined {
+  const r = spawnSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], { encoding: 'utf8' });
+  const path = r.stdout.trim().split('\n')[0];
+  return r.status === 0 && path ? path : undefined;
+}
+
+const executablePath = findChromium();
+if (!executablePath) {
+  if (process.env.CI === 'true') throw new Error('chromium is required under CI=true (apt-get install -y chromium)');
+  console.warn('\n  ⚠ SKIPPED: dashboard browser tests — chromium not found (apt-get install -y chromium)\n');
+}
+
+describe.skipIf(!executablePath)('dashboard in Chromium', () => {
+  let d: Daemon;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let repo: ReturnType<typeof makeTempRepo>;
+  let scratch: ReturnType<typeof tempDir>;
+  /** Console errors and uncaught exceptions of the signed-in page: there must be none. */
+  const problems: string[] = [];
+
+  beforeAll(async () => {
+    repo = makeTempRepo({ 'README.md': '# demo\n', 'src/app.ts': 'export function main() {}\n' });
+    scratch = tempDir('colony-browser-');
+    d = await startTestDaemon(repo.dir, { max_concurrency: 2 });
+    browser = await chromium.launch({
+      executablePath,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
+    context = await browser.newContext({ viewport: WIDE });
+    page = await context.newPage();
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    mkdirSync(SCREENSHOTS, { recursive: true });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await d?.close();
+    repo?.cleanup();
+    scratch?.cleanup();
+  });
+
+  const shot = (name: string, p: Page = page): Promise<Buffer> => p.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
+  const jobRow = (id: string) => page.locator(`li.job[data-job="${id}"]`);
+  const openView = (name: string) => page.getByRole('navigation').getByRole('link', { name, exact: true }).click();
+
+  it('says so when the token is wrong, and serves a public favicon', async () => {
+    const fresh = await browser.newContext({ viewport: WIDE });
+    const p = await fresh.newPage();
+    await p.goto(d.url);
+    await p.getByLabel(/API token/).fill('not-the-token');
+    await p.getByRole('button', { name: 'Connect' }).click();
+    await expect.poll(() => p.getByRole('alert').textContent()).toMatch(/Wrong token: the daemon refused it \(invalid token\)/);
+    expect(await p.evaluate(() => localStorage.getItem('colony-token'))).toBeNull();
+    await shot('login', p);
+    await fresh.close();
+
+    const icon = await fetch(`${d.url}/favicon.ico`);
+    expect(icon.status).toBe(200);
+    expect(icon.headers.get('content-type')).toMatch(/^image\//);
+  });
+
+  it('signs in with the token and shows the jobs view', async () => {
+    await page.goto(d.url);
+    await page.getByLabel(/API token/).fill(TEST_TOKEN);
+    await page.getByRole('button', { name: 'Connect' }).click();
+    await page.getByRole('heading', { name: /^Run a job/ }).waitFor();
+    await page.locator('.feed-live').waitFor();
+    // The agent list comes from /v1/models.
+    await expect.poll(() => page.locator('#agent option').allTextContents()).toContain('claude');
+  });
+
+  it('queues a job from the form and shows it run and complete live, without a reload', async () => {
+    const release = join(scratch.dir, 'release-1');
+    const started = join(scratch.dir, 'started-1');
+    await page.getByLabel('Prompt').fill(`add a note [started:${started}] [block:${release}] [edit:notes.txt]`);
+    await page.getByLabel('Agent').selectOption('claude');
+    await page.getByRole('button', { name: 'Queue' }).click();
+    const row = page.locator('li.job').first();
+    await row.waitFor();
+    const id = (await row.getAttribute('data-job'))!;
+    await waitUntil(() => existsSync(started), 20_000, 'the agent to start');
+    await page.locator(`li.job[data-job="${id}"][data-status="running"]`).waitFor();
+    writeFileSync(release, '');
+    await page.locator(`li.job[data-job="${id}"][data-status="completed"]`).waitFor();
+    await expect.poll(() => jobRow(id).textContent()).toMatch(/1 file \+1 −0/);
+  });
+
+  it("opens a job's events, in view and readable: text, tool calls, results", async () => {
+    const id = (await page.locator('li.job[data-status="completed"]').first().getAttribute('data-job'))!;
+    await jobRow(id).getByRole('link', { name: `events of ${id}` }).click();
+    expect(page.url()).toContain(`#job/${id}`);
+    const events = page.locator('#events');
+    await events.locator('.event.agent.result').waitFor();
+    await expect.poll(() => page.getByRole('heading', { name: /^Events/ }).evaluate((el) => {
+      const r = el.getBoundingClientRect();
+      return r.top >= 0 && r.top < innerHeight;
+    })).toBe(true);
+    const text = (await events.innerText()).replace(/\s+/g, ' ');
+    expect(text).toContain('working on: add a note');
+    expect(text).toContain('⚙ Edit notes.txt');
+    expect(text).toMatch(/↳ ok/);
+    expect(text).toMatch(/Result/);
+    expect(text).toMatch(/completed/);
+    expect(text).not.toContain('{"type"');
+    await shot('job');
+  });
+
+  it('cancels a running job from the list with the Cancel button', async () => {
+    await openView('Jobs');
+    const started = join(scratch.dir, 'started-2');
+    const { body } = await api(d.url, 'POST', '/execute', { prompt: `wait [started:${started}] [block:${join(scratch.dir, 'never')}]` });
+    const id = body.job_id as string;
+    await waitUntil(() => existsSync(started), 20_000, 'the agent to start');
+    await page.locator(`li.job[data-job="${id}"][data-status="running"]`).waitFor();
+    await jobRow(id).getByRole('button', { name: `cancel ${id}` }).click();
+    await page.locator(`li.job[data-job="${id}"][data-status="cancelled"]`).waitFor();
+    expect((await waitJob(d.url, id)).status).toBe('cancelled');
+    await expect.poll(() => page.locator('.notice > span').allTextContents()).toContainEqual(expect.stringMatching(new RegExp(`^${id}: cancell(ed|ing…)$`)));
+    expect(await page.locator('.notice.error').count()).toBe(0);
+  });
+
+  it('shows a refused action to the user', async () => {
+    // Its own tab (same sign-in): Chromium logs the refused request as a console error.
+    const p = await context.newPage();
+    const logged: string[] = [];
+    p.on('console', (m) => m.type() === 'error' && logged.push(m.text()));
+    const started = join(scratch.dir, 'started-3');
+    const release = join(scratch.dir, 'release-3');
+    const { body } = await api(d.url, 'POST', '/execute', { prompt: `[started:${started}] [block:${release}]` });
+    await p.goto(`${d.url}/#job/${body.job_id}`);
+    await p.getByRole('button', { name: 'Cancel job' }).waitFor();
+    // The job finishes just before the person's cancel reaches the daemon: it refuses, and the page says why.
+    await waitUntil(() => existsSync(started), 20_000, 'the agent to start');
+    writeFileSync(release, '');
+    await waitJob(d.url, body.job_id);
+    // The page's own cancel action (a string: vitest would rewrite a dynamic import in a function).
+    await p.evaluate(`import('/ui/views/jobs.js').then((m) => m.cancelJob(${JSON.stringify(body.job_id)}))`);
+    await expect.poll(() => p.locator('.notice.error > span').allTextContents()).toEqual([`Cancel ${body.job_id}: job ${body.job_id} already completed`]);
+    expect(logged).toEqual([expect.stringMatching(/409/)]);
+    await p.close();
+  });
+
+  it('pages beyond the first 50 jobs with the cursor', async () => {
+    // Both slots busy, so the batch waits in the queue (cheap: no workspace, no process).
+    const release = join(scratch.dir, 'release-4');
+    const blockers: string[] = [];
+    for (let i = 0; i < 2; i++) blockers.push((await api(d.url, 'POST', '/execute', { prompt: `hold [block:${release}]` })).body.job_id);
+    const batch: string[] = [];
+    for (let i = 0; i < 50; i++) batch.push((await api(d.url, 'POST', '/execute', { prompt: `batch job ${i}` })).body.job_id);
+    expect((await api(d.url, 'GET', `/jobs/${batch[0]}`)).body.status).toBe('queued');
+    await page.reload();
+    await page.locator('li.job').first().waitFor();
+    await expect.poll(() => page.locator('li.job').count()).toBe(50);
+    await page.getByRole('button', { name: 'Load older jobs' }).click();
+    await expect.poll(() => page.locator('li.job').count()).toBeGreaterThan(50);
+    const total = (await api(d.url, 'GET', '/jobs?limit=1000')).body.jobs.length;
+    expect(await page.locator('li.job').count()).toBe(total);
+    expect(await page.getByRole('button', { name: 'Load older jobs' }).count()).toBe(0);
+    await page.evaluate(() => scrollTo(0, 0));
+    await shot('jobs');
+    for (const id of batch) await api(d.url, 'POST', `/jobs/${id}/cancel`);
+    await page.locator(`li.job[data-job="${batch[0]}"][data-status="cancelled"]`).waitFor();
+    writeFileSync(release, '');
+    for (const id of [...blockers, ...batch]) await waitJob(d.url, id, 60_000);
+  });
+
+  it('shows who holds which files and symbols, live', async () => {
+    await openView('Reservations');
+    await page.getByText('Nobody holds a reservation.').waitFor();
+    const r = await api(d.url, 'POST', '/coord/reserve', { run_id: 'agent-ada', symbols: ['src/app.ts::main', 'docs/*.md'], ttl_seconds: 600 });
+    expect(r.body.granted).toBe(true);
+    await api(d.url, 'POST', '/coord/reserve', { run_id: 'agent-bo', symbols: ['README.md'], mode: 'shared' });
+    const run = page.locator('li.run[data-run="agent-ada"]');
+    await run.waitFor();
+    const text = await run.innerText();
+    expect(text).toContain('src/app.ts::main');
+    expect(text).toContain('docs/*.md');
+    expect(text).toMatch(/exclusive · expires in (9|10)m/);
+    await page.locator('li.run[data-run="agent-bo"]').getByText(/shared/).waitFor();
+    await shot('reservations');
+    await api(d.url, 'POST', '/coord/release', { run_id: 'agent-bo', reservation_id: (await api(d.url, 'GET', '/coord/status?run_id=agent-bo')).body.reservations[0].reservation_id });
+    await page.locator('li.run[data-run="agent-bo"]').waitFor({ state: 'detached' });
+  });
+
+  it('searches memory, lists memories and shows live counts', async () => {
+    await openView('Memory');
+    await page.getByText(/^0 memories/).waitFor();
+    for (const text of [
+      'The integration tests need Postgres on 127.0.0.1:5432; start it before npm test.',
+      'Use the lexical embedder offline; GloVe needs its package installed first.',
+      'Reservations expire after ten minutes unless the run heartbeats.',
+    ]) await api(d.url, 'POST', '/memory/store', { text, tags: ['notes'] });
+    await page.getByText(/^3 memories/).waitFor();
+    await expect.poll(() => page.locator('.memories:not(.recalled) > li').count()).toBe(3);
+    await page.getByLabel('Cue').fill('how do I run the postgres tests');
+    await page.getByRole('button', { name: 'Recall' }).click();
+    const first = page.locator('.recalled > li').first();
+    await first.waitFor();
+    expect(await first.innerText()).toContain('Postgres on 127.0.0.1:5432');
+    await expect.poll(() => page.getByRole('status').filter({ hasText: /of \d+ candidates?/ }).count()).toBe(1);
+    await shot('memory');
+  });
+
+  it('shows the merge queue, or that this daemon has none', async () => {
+    await openView('Merge queue');
+    const state = page.locator('[data-state], ol.entries');
+    await state.first().waitFor();
+    const hasQueue = (await fetch(`${d.url}/merge-queue`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } })).status !== 404;
+    if (hasQueue) expect(await page.locator('[data-state="unavailable"]').count()).toBe(0);
+    else expect(await page.locator('[data-state="unavailable"]').innerText()).toMatch(/no merge queue/);
+    await shot('merge-queue');
+  });
+
+  it('is reachable by keyboard: views through the navigation, actions as buttons and links', async () => {
+    await page.getByRole('navigation').getByRole('link', { name: 'Jobs', exact: true }).focus();
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: /^Reservations/ }).waitFor();
+    expect(await page.evaluate(() => location.hash)).toBe('#reservations');
+  });
+
+  it('fits a 420 px wide screen in every view without horizontal scrolling', async () => {
+    await page.setViewportSize(NARROW);
+    const id = (await page.evaluate(() => fetch('/jobs?limit=1&status=completed', { headers: { authorization: `Bearer ${localStorage.getItem('colony-token')}` } }).then((r) => r.json() as Promise<{ jobs: { id: string }[] }>))).jobs[0]!.id;
+    for (const view of ['jobs', `job/${id}`, 'merge-queue', 'reservations', 'memory']) {
+      await page.goto(`${d.url}/#${view}`);
+      await page.locator('.feed-live').waitFor();
+      await page.locator(READY[view.split('/')[0]!]!).first().waitFor();
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      expect(overflow, `horizontal overflow in #${view}`).toBeLessThanOrEqual(0);
+      if (view === 'jobs') {
+        await page.evaluate(() => document.activeElement?.blur?.());
+        await shot('narrow-jobs');
+      }
+    }
+    await page.setViewportSize(WIDE);
+  });
+
+  it('logged no console error and no uncaught exception while signed in', () => {
+    expect(problems).toEqual([]);
+  });
+});
