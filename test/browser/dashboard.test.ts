@@ -149,9 +149,9 @@ describe.skipIf(!executablePath)('dashboard in Chromium', () => {
     await waitUntil(() => existsSync(started), 20_000, 'the agent to start');
     await page.locator(`li.job[data-job="${id}"][data-status="running"]`).waitFor();
     await jobRow(id).getByRole('button', { name: `cancel ${id}` }).click();
+    await expect.poll(() => page.locator('.notice > span').allTextContents()).toContainEqual(expect.stringMatching(new RegExp(`^${id}: cancell(ed|ing…)$`)));
     await page.locator(`li.job[data-job="${id}"][data-status="cancelled"]`).waitFor();
     expect((await waitJob(d.url, id)).status).toBe('cancelled');
-    await expect.poll(() => page.locator('.notice > span').allTextContents()).toContainEqual(expect.stringMatching(new RegExp(`^${id}: cancell(ed|ing…)$`)));
     expect(await page.locator('.notice.error').count()).toBe(0);
   });
 
