@@ -234,6 +234,9 @@ describe.skipIf(!executablePath)('dashboard in Chromium', () => {
     await first.waitFor();
     expect(await first.innerText()).toContain('Postgres on 127.0.0.1:5432');
     await expect.poll(() => page.getByRole('status').filter({ hasText: /of \d+ candidates?/ }).count()).toBe(1);
+    // Why each memory matched, where this daemon's recall can say.
+    const explains = (await api(d.url, 'POST', '/memory/recall', { cue: 'postgres', budget_tokens: 100, explain: true })).status === 200;
+    expect(await first.locator('.explain').count()).toBe(explains ? 1 : 0);
     await shot('memory');
   });
 

@@ -7,7 +7,10 @@ import { createStore } from './store.js';
 export const feed = createStore({ state: 'connecting', features: null, reservations: null, memory: null, runner: null });
 const jobListeners = new Set();
 
-/** Called with `{job_id, status, error?, at}` on every job status transition. */
+/**
+ * Called with `{job_id, status, error?, at}` on every job status transition, and with
+ * `{resync: true}` after a reconnect (transitions may have been missed meanwhile).
+ */
 export function onJobTransition(fn) {
   jobListeners.add(fn);
   return () => jobListeners.delete(fn);
@@ -15,10 +18,15 @@ export function onJobTransition(fn) {
 
 export function startFeed() {
   feed.set((f) => ({ ...f, state: 'connecting' }));
+  let connected = false;
   return follow('/events', {
     onState: (state) => feed.set((f) => ({ ...f, state })),
     onEvent: ({ event, data }) => {
-      if (event === 'hello') feed.set((f) => ({ ...f, features: data.features, version: data.version }));
+      if (event === 'hello') {
+        feed.set((f) => ({ ...f, features: data.features, version: data.version }));
+        if (connected) for (const fn of jobListeners) fn({ resync: true });
+        connected = true;
+      }
       else if (event === 'reservations') feed.set((f) => ({ ...f, reservations: data.reservations }));
       else if (event === 'memory') feed.set((f) => ({ ...f, memory: data }));
       else if (event === 'runner') feed.set((f) => ({ ...f, runner: data }));

@@ -11,6 +11,8 @@ import { StatusBadge, cancelJob } from './jobs.js';
 
 const FINISHED = new Set(['completed', 'failed', 'timed_out', 'cancelled']);
 const CLIP = 600;
+/** Events kept on the page: a long run's whole log would slow every update. */
+const SHOWN = 2000;
 
 const time = (iso) => new Date(iso).toLocaleTimeString();
 
@@ -128,7 +130,7 @@ export function JobView({ id }) {
         (err) => !stale && (err.status === 404 ? setMissing(err.message) : notify(`Load ${id}: ${err.message}`)),
       );
     load();
-    const off = onJobTransition((e) => e.job_id === id && load());
+    const off = onJobTransition((e) => (e.resync || e.job_id === id) && load());
     let finished = false;
     const stop = follow(`/jobs/${encodeURIComponent(id)}/events`, {
       onState: (s) => !stale && setStreamState(s),
@@ -159,7 +161,8 @@ export function JobView({ id }) {
     <section class="card" aria-labelledby="events-title">
       <h2 id="events-title" tabindex="-1" ref=${eventsRef}>Events <span class="muted">${events.length} · ${streamState === 'ended' ? 'finished' : streamState}</span></h2>
       <ol class="events" id="events">
-        ${events.map((e) => html`<${EventLine} key=${e.id} e=${e} />`)}
+        ${events.length > SHOWN && html`<li class="event muted">${(events.length - SHOWN).toLocaleString()} earlier events not shown (<code>colony jobs logs ${id}</code> has them all)</li>`}
+        ${events.slice(-SHOWN).map((e) => html`<${EventLine} key=${e.id} e=${e} />`)}
         <li ref=${endRef} class="end" aria-hidden="true"></li>
       </ol>
     </section>`;

@@ -120,7 +120,10 @@ export function JobsView() {
         if (first && jobsRef.current.length <= PAGE) setCursor(first.next_cursor);
       });
     const off = onJobTransition((e) => {
-      if (jobsRef.current.some((j) => j.id === e.job_id)) changed.add(e.job_id);
+      if (e.resync) {
+        refreshFirst = true;
+        for (const j of jobsRef.current) if (ACTIVE.has(j.status)) changed.add(j.id);
+      } else if (jobsRef.current.some((j) => j.id === e.job_id)) changed.add(e.job_id);
       else if (!status || e.status === status) refreshFirst = true;
       else return;
       clearTimeout(timer);
