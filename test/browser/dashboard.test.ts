@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 // The dashboard in a real browser: Debian's Chromium driven by playwright-core, against a real
 // daemon running fake agents. Each view's screenshot goes to docs/screenshots/ (README links them).
 import { spawnSync } from 'node:child_process';
@@ -16,7 +17,9 @@ declare const location: { hash: string };
 declare const innerHeight: number;
 declare function scrollTo(x: number, y: number): void;
 
-const SCREENSHOTS = join(ROOT, 'docs', 'screenshots');
+// The committed set is refreshed with COLONY_SCREENSHOTS=1; other runs write to a temp dir so a
+// test run leaves the work tree clean.
+const SCREENSHOTS = process.env.COLONY_SCREENSHOTS === '1' ? join(ROOT, 'docs', 'screenshots') : join(tmpdir(), `colony-screenshots-${process.pid}`);
 const WIDE = { width: 1100, height: 860 };
 const NARROW = { width: 420, height: 860 };
 /** What each view shows once its data is in. */
