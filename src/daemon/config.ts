@@ -66,6 +66,8 @@ export const configSchema = z
     /** Seconds a finished job is kept before eviction. */
     job_ttl: positiveInt.default(3600),
     max_prompt_bytes: positiveInt.default(1024 * 1024),
+    /** Bytes of JSON a job's free-form metadata may hold (it is stored with the job and kept out of listings). */
+    max_metadata_bytes: positiveInt.max(1024 * 1024).default(16 * 1024),
     keep_workspace: z.enum(['on_failure', 'always', 'never']).default('on_failure'),
     /** Command run in each workspace before the agent: argv array, or a string run by `sh -c`. */
     setup: z.union([z.array(z.string()).min(1), z.string().min(1)]).optional(),

@@ -3,6 +3,7 @@ import type { AppDeps } from './deps.js';
 import { installAuth } from './auth.js';
 import { installOriginCheck } from './origin.js';
 import { errorHandler } from './errors.js';
+import { MAX_JSON_DEPTH, assertJsonDepth } from '../lib/validate.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
 import { chatRoutes } from './routes/chat.js';
@@ -28,6 +29,11 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   });
   installOriginCheck(app, { host: deps.config.host, allowedOrigins: deps.config.allowed_origins });
   installAuth(app, deps.token);
+  // Every JSON body is bounded in nesting before a route sees it: recursive code
+  // (JSON.stringify, validators) would overflow the stack on input nested thousands deep.
+  app.addHook('preValidation', async (req) => {
+    if (req.body !== undefined && req.body !== null) assertJsonDepth(req.body, MAX_JSON_DEPTH);
+  });
   healthRoutes(app, deps);
   jobRoutes(app, deps);
   chatRoutes(app, deps);
