@@ -20,8 +20,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     loggerInstance: deps.logger.child({ component: 'http' }) as FastifyBaseLogger,
     // Per-request logs would drown the job logs; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
-    // Prompts may be up to max_prompt_bytes; leave room for the JSON around them.
-    bodyLimit: deps.config.max_prompt_bytes + 64 * 1024,
+    // Prompts may be up to max_prompt_bytes and metadata max_metadata_bytes; leave room for the JSON around them.
+    bodyLimit: deps.config.max_prompt_bytes + deps.config.max_metadata_bytes + 64 * 1024,
   });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((req, reply) => {
