@@ -81,6 +81,9 @@ export const configSchema = z
     hub_url: z.string().url().optional(),
     repo_id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}\/[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'must look like owner/slug').optional(),
     sync_every: z.coerce.number().min(0).default(0),
+    /** Seconds between the daemon's own coordination gc (0 = never), and how long dead records are kept first. */
+    gc_every: z.coerce.number().min(0).max(86_400).default(60),
+    gc_grace: z.coerce.number().min(0).max(365 * 86_400).default(600),
     /** Memory embedder: lexical (default, built in), glove, transformers:<model>, openai:<model>. Changing it re-embeds in the background. */
     embedder: z.string().min(1).default('lexical'),
     /** transformers: directory of local models (<dir>/<org>/<name>/onnx/model.onnx …). */
@@ -118,6 +121,8 @@ const ENV_KEYS: Record<string, string> = {
   COLONY_HUB_URL: 'hub_url',
   COLONY_REPO_ID: 'repo_id',
   COLONY_SYNC_EVERY: 'sync_every',
+  COLONY_GC_EVERY: 'gc_every',
+  COLONY_GC_GRACE: 'gc_grace',
   COLONY_EMBEDDER: 'embedder',
   COLONY_EMBED_MODEL_DIR: 'embed_model_dir',
   COLONY_EMBED_REMOTE_MODELS: 'embed_remote_models',
