@@ -1,4 +1,4 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { AppDeps } from './deps.js';
 import { installAuth } from './auth.js';
 import { installOriginCheck } from './origin.js';
@@ -22,6 +22,10 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
     // Prompts may be up to max_prompt_bytes and metadata max_metadata_bytes; leave room for the JSON around them.
     bodyLimit: deps.config.max_prompt_bytes + deps.config.max_metadata_bytes + 64 * 1024,
+    // Bad URLs and headers refused by the router get the same error shape as everything else.
+    frameworkErrors: (err, _req, reply) => {
+      void (reply as FastifyReply).code(err.statusCode && err.statusCode < 500 ? err.statusCode : 400).send({ error: { code: 'bad_request', message: err.message } });
+    },
   });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((req, reply) => {
