@@ -102,7 +102,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   await checkEmbedder(settings);
   ensureColonyDir(paths);
   // Before anything touches the database: a second daemon must not mark the first's jobs interrupted.
-  const lock = acquireDaemonLock(paths.dir, config.repo, paths.daemonInfo);
+  const lock = await acquireDaemonLock(paths.dir, config.repo, paths.daemonInfo);
   try {
     return await startLocked(config, logger, clock, paths, settings, lock);
   } catch (err) {
