@@ -1,3 +1,4 @@
+import { setImmediate } from 'node:timers/promises';
 import type { Clock } from '../lib/clock.js';
 import { InvalidInputError } from '../lib/errors.js';
 import type { CoordStore } from './store.js';
@@ -17,6 +18,8 @@ export interface GcOptions {
   /** Keep dead records this long past their death (default 0). */
   graceSeconds?: number;
   onProgress?: (done: number, total: number) => void;
+  /** Collect at most this many dead reservations (and claims) in this call: one short transaction. */
+  maxRecords?: number;
 }
 
 const PROGRESS_EVERY = 1000;
@@ -43,7 +46,9 @@ export function collectGarbage(store: CoordStore, clock: Clock, opts: GcOptions 
   };
   const work = (): GcResult => {
     const cutoff = clock.now() - grace * 1000;
-    const dead = store.all<{ reservation_id: string; record_id: string }>('deadReservations', { cutoff });
+    const max = opts.maxRecords ?? Infinity;
+    const allDead = store.all<{ reservation_id: string; record_id: string }>('deadReservations', { cutoff });
+    const dead = allDead.length > max ? allDead.slice(0, max) : allDead;
     let done = 0;
     for (const r of dead) {
       const intents = store.all<{ record_id: string }>('intentsOf', r.reservation_id);
@@ -67,7 +72,8 @@ export function collectGarbage(store: CoordStore, clock: Clock, opts: GcOptions 
       if (++done % PROGRESS_EVERY === 0) opts.onProgress?.(done, dead.length);
     }
     opts.onProgress?.(dead.length, dead.length);
-    for (const c of store.all<{ task_id: string; record_id: string }>('deadClaims', { cutoff })) {
+    const claims = store.all<{ task_id: string; record_id: string }>('deadClaims', { cutoff });
+    for (const c of claims.length > max ? claims.slice(0, max) : claims) {
       counts.claims_removed++;
       if (!dry) {
         store.deleteRecord(c.record_id);
@@ -86,4 +92,62 @@ export function collectGarbage(store: CoordStore, clock: Clock, opts: GcOptions 
     return counts;
   };
   return dry ? store.read(work) : store.tx(work);
+}
+
+/** Dead reservations (and claims) per transaction when the daemon collects on its own. */
+export const GC_BATCH = 500;
+
+const addInto = (total: GcResult, r: GcResult): void => {
+  for (const k of Object.keys(total) as (keyof GcResult)[]) total[k] += r[k];
+};
+
+/**
+ * Collect everything dead past the grace period in batches of `batch` reservations, each one
+ * short transaction with the event loop free in between, so other callers are never held
+ * for long however much has piled up.
+ */
+export async function collectGarbageInBatches(
+  gc: (opts: GcOptions) => GcResult,
+  opts: { graceSeconds: number; batch?: number; signal?: AbortSignal },
+): Promise<GcResult> {
+  const batch = opts.batch ?? GC_BATCH;
+  const total: GcResult = { reservations_removed: 0, releases_removed: 0, intents_removed: 0, heartbeats_removed: 0, dependencies_removed: 0, claims_removed: 0 };
+  while (!opts.signal?.aborted) {
+    const r = gc({ graceSeconds: opts.graceSeconds, maxRecords: batch });
+    addInto(total, r);
+    if (r.reservations_removed < batch && r.claims_removed < batch) break;
+    await setImmediate();
+  }
+  return total;
+}
+
+/**
+ * The daemon's own garbage collection: every `everySeconds`, collect what has been dead for
+ * `graceSeconds` (released reservations would otherwise slow every reserve and check).
+ * Returns a stop function.
+ */
+export function startGcLoop(
+  gc: (opts: GcOptions) => GcResult,
+  opts: { everySeconds: number; graceSeconds: number; batch?: number; log: { info(o: object, msg: string): void; error(o: object, msg: string): void } },
+): () => void {
+  const abort = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const tick = async (): Promise<void> => {
+    try {
+      const r = await collectGarbageInBatches(gc, { graceSeconds: opts.graceSeconds, batch: opts.batch, signal: abort.signal });
+      if (Object.values(r).some((n) => n > 0)) opts.log.info(r, 'coordination gc');
+    } catch (err) {
+      opts.log.error({ err: (err as Error).message }, 'coordination gc failed');
+    }
+    if (!abort.signal.aborted) schedule();
+  };
+  const schedule = (): void => {
+    timer = setTimeout(() => void tick(), opts.everySeconds * 1000);
+    timer.unref();
+  };
+  schedule();
+  return () => {
+    abort.abort();
+    if (timer) clearTimeout(timer);
+  };
 }

@@ -66,6 +66,8 @@ export const configSchema = z
     /** Seconds a finished job is kept before eviction. */
     job_ttl: positiveInt.default(3600),
     max_prompt_bytes: positiveInt.default(1024 * 1024),
+    /** Bytes of JSON a job's free-form metadata may hold (it is stored with the job and kept out of listings). */
+    max_metadata_bytes: positiveInt.max(1024 * 1024).default(16 * 1024),
     keep_workspace: z.enum(['on_failure', 'always', 'never']).default('on_failure'),
     /** Command run in each workspace before the agent: argv array, or a string run by `sh -c`. */
     setup: z.union([z.array(z.string()).min(1), z.string().min(1)]).optional(),
@@ -79,6 +81,9 @@ export const configSchema = z
     hub_url: z.string().url().optional(),
     repo_id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}\/[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'must look like owner/slug').optional(),
     sync_every: z.coerce.number().min(0).default(0),
+    /** Seconds between the daemon's own coordination gc (0 = never), and how long dead records are kept first. */
+    gc_every: z.coerce.number().min(0).max(86_400).default(60),
+    gc_grace: z.coerce.number().min(0).max(365 * 86_400).default(600),
     /** Memory embedder: lexical (default, built in), glove, transformers:<model>, openai:<model>. Changing it re-embeds in the background. */
     embedder: z.string().min(1).default('lexical'),
     /** transformers: directory of local models (<dir>/<org>/<name>/onnx/model.onnx …). */
@@ -116,6 +121,8 @@ const ENV_KEYS: Record<string, string> = {
   COLONY_HUB_URL: 'hub_url',
   COLONY_REPO_ID: 'repo_id',
   COLONY_SYNC_EVERY: 'sync_every',
+  COLONY_GC_EVERY: 'gc_every',
+  COLONY_GC_GRACE: 'gc_grace',
   COLONY_EMBEDDER: 'embedder',
   COLONY_EMBED_MODEL_DIR: 'embed_model_dir',
   COLONY_EMBED_REMOTE_MODELS: 'embed_remote_models',

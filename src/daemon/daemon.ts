@@ -29,6 +29,7 @@ import { writeAgentMcpConfig } from '../mcp/agent-config.js';
 import { CoordService } from '../coord/service.js';
 import { installPreCommitHook } from '../coord/hook.js';
 import { startSyncLoop } from '../coord/sync/index.js';
+import { startGcLoop } from '../coord/gc.js';
 
 export interface DaemonOptions {
   config: ColonyConfig;
@@ -101,7 +102,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   await checkEmbedder(settings);
   ensureColonyDir(paths);
   // Before anything touches the database: a second daemon must not mark the first's jobs interrupted.
-  const lock = acquireDaemonLock(paths.dir, config.repo, paths.daemonInfo);
+  const lock = await acquireDaemonLock(paths.dir, config.repo, paths.daemonInfo);
   try {
     return await startLocked(config, logger, clock, paths, settings, lock);
   } catch (err) {
@@ -207,6 +208,11 @@ async function startLocked(
     config.hub_url && config.repo_id && config.sync_every > 0
       ? startSyncLoop(coord, { hubUrl: config.hub_url, repoId: config.repo_id, identityFile: paths.identityKey }, config.sync_every, logger.child({ component: 'sync' }))
       : () => undefined;
+  const gcLog = logger.child({ component: 'gc' });
+  const stopGc =
+    config.gc_every > 0
+      ? startGcLoop((o) => coord.gc(o), { everySeconds: config.gc_every, graceSeconds: config.gc_grace, log: gcLog })
+      : () => undefined;
   logger.info({ url, repo: config.repo }, 'colony daemon listening');
 
   let closing: Promise<void> | undefined;
@@ -214,6 +220,7 @@ async function startLocked(
     closing ??= (async () => {
       shuttingDown = true;
       stopSync();
+      stopGc();
       // Stop taking work first, then let running jobs finish within the grace period.
       await runner.shutdown(config.shutdown_grace * 1000);
       await socket.close();

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ColonyError } from '../lib/errors.js';
 
 /** Held for a daemon's lifetime; release() on a clean stop (the kernel releases it on a crash). */
@@ -16,7 +17,7 @@ export interface DaemonLock {
  * stale lock and a second daemon — started at the same instant, on any port — cannot get it.
  * The holder's pid goes in `daemon.lock.owner` so the refusal can name it.
  */
-export function acquireDaemonLock(colonyDir: string, repo: string, infoFile: string): DaemonLock {
+export async function acquireDaemonLock(colonyDir: string, repo: string, infoFile: string): Promise<DaemonLock> {
   const file = join(colonyDir, 'daemon.lock');
   const ownerFile = `${file}.owner`;
   const db = new Database(file, { timeout: 0 });
@@ -26,7 +27,13 @@ export function acquireDaemonLock(colonyDir: string, repo: string, infoFile: str
   } catch (err) {
     db.close();
     if ((err as { code?: string }).code === 'SQLITE_BUSY' || (err as { code?: string }).code === 'SQLITE_LOCKED') {
-      throw new ColonyError('already_running', `another colony daemon is already running for ${repo} (${describeOwner(ownerFile, infoFile)}); stop it first (.colony/daemon.lock is held)`, 409);
+      // The holder writes its pid just after taking the lock: give it a moment to appear.
+      let owner = describeOwner(ownerFile, infoFile);
+      for (let i = 0; i < 40 && owner === 'starting up'; i++) {
+        await sleep(50);
+        owner = describeOwner(ownerFile, infoFile);
+      }
+      throw new ColonyError('already_running', `another colony daemon is already running for ${repo} (${owner}); stop it first (.colony/daemon.lock is held)`, 409);
     }
     throw err;
   }
@@ -55,6 +62,16 @@ function describeOwner(ownerFile: string, infoFile: string): string {
   const owner = read(ownerFile);
   const info = read(infoFile);
   const pid = owner.pid ?? info.pid;
-  if (pid === undefined) return 'starting up';
+  // A pid left by a daemon killed earlier is not the holder: the holder rewrites it at once.
+  if (pid === undefined || !alive(pid)) return 'starting up';
   return info.url && info.pid === pid ? `pid ${pid}, ${info.url}` : `pid ${pid}, starting up`;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

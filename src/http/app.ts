@@ -1,8 +1,9 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { AppDeps } from './deps.js';
 import { installAuth } from './auth.js';
 import { installOriginCheck } from './origin.js';
 import { errorHandler } from './errors.js';
+import { MAX_JSON_DEPTH, assertJsonDepth } from '../lib/validate.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
 import { chatRoutes } from './routes/chat.js';
@@ -20,8 +21,12 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     loggerInstance: deps.logger.child({ component: 'http' }) as FastifyBaseLogger,
     // Per-request logs would drown the job logs; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
-    // Prompts may be up to max_prompt_bytes; leave room for the JSON around them.
-    bodyLimit: deps.config.max_prompt_bytes + 64 * 1024,
+    // Prompts may be up to max_prompt_bytes and metadata max_metadata_bytes; leave room for the JSON around them.
+    bodyLimit: deps.config.max_prompt_bytes + deps.config.max_metadata_bytes + 64 * 1024,
+    // Bad URLs and headers refused by the router get the same error shape as everything else.
+    frameworkErrors: (err, _req, reply) => {
+      void (reply as FastifyReply).code(err.statusCode && err.statusCode < 500 ? err.statusCode : 400).send({ error: { code: 'bad_request', message: err.message } });
+    },
   });
   app.setErrorHandler(errorHandler);
   // A POST without a body (cancel, stats) may still say `content-type: application/json`, as
@@ -35,6 +40,11 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   });
   installOriginCheck(app, { host: deps.config.host, allowedOrigins: deps.config.allowed_origins });
   installAuth(app, deps.token);
+  // Every JSON body is bounded in nesting before a route sees it: recursive code
+  // (JSON.stringify, validators) would overflow the stack on input nested thousands deep.
+  app.addHook('preValidation', async (req) => {
+    if (req.body !== undefined && req.body !== null) assertJsonDepth(req.body, MAX_JSON_DEPTH);
+  });
   healthRoutes(app, deps);
   jobRoutes(app, deps);
   chatRoutes(app, deps);

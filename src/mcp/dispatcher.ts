@@ -1,6 +1,6 @@
 import { zodToJsonSchema } from 'zod-to-json-schema';
 import { isColonyError } from '../lib/errors.js';
-import { describeZodError } from '../lib/validate.js';
+import { MAX_JSON_DEPTH, describeZodError, tooDeepAt } from '../lib/validate.js';
 import { VERSION } from '../version.js';
 import type { ToolCallContext, ToolDef } from './tool.js';
 
@@ -15,6 +15,22 @@ export const RpcError = {
   INVALID_PARAMS: -32602,
   INTERNAL: -32603,
 } as const;
+
+/** Requests in one JSON-RPC batch, at most. */
+export const MAX_BATCH = 1000;
+
+/**
+ * Why a message's id is unacceptable, or undefined: present ids must be strings (up to 200
+ * characters) or safe integers. JSON-RPC 2.0 allows null and fractions but discourages them;
+ * every Colony transport (socket, stdio bridge, /mcp) refuses them alike.
+ */
+export function rpcIdProblem(msg: object): string | undefined {
+  if (!('id' in msg)) return undefined;
+  const id = (msg as { id: unknown }).id;
+  if (typeof id === 'string' && id.length <= 200) return undefined;
+  if (typeof id === 'number' && Number.isSafeInteger(id)) return undefined;
+  return 'id: must be a string (up to 200 characters) or an integer; leave it out for a notification';
+}
 
 export interface RpcResponse {
   jsonrpc: '2.0';
@@ -48,27 +64,48 @@ export class Dispatcher {
     });
   }
 
-  /** Handle one parsed message; undefined for notifications (no answer). */
+  /**
+   * Handle one parsed message; undefined for notifications (no answer). A request's id must
+   * be a string or an integer (the same rule on every transport, see rpcIdProblem).
+   */
   async handle(msg: unknown, ctx: ToolCallContext = {}): Promise<RpcResponse | undefined> {
     if (!msg || typeof msg !== 'object' || Array.isArray(msg)) {
       return { jsonrpc: '2.0', id: null, error: { code: RpcError.INVALID_REQUEST, message: 'a request must be a JSON object' } };
     }
     const m = msg as { jsonrpc?: unknown; id?: unknown; method?: unknown; params?: unknown };
-    const hasId = 'id' in m && m.id !== undefined;
-    const id = hasId && (typeof m.id === 'string' || typeof m.id === 'number' || m.id === null) ? (m.id as string | number | null) : null;
-    if (m.jsonrpc !== '2.0' || typeof m.method !== 'string' || (hasId && id === null && m.id !== null)) {
-      // Responses from a client (e.g. to our pings) carry no method: nothing to answer.
-      if (m.jsonrpc === '2.0' && m.method === undefined && ('result' in m || 'error' in m)) return undefined;
+    // Responses from a client (e.g. to our pings) carry no method: nothing to answer.
+    if (m.jsonrpc === '2.0' && m.method === undefined && ('result' in m || 'error' in m)) return undefined;
+    const hasId = 'id' in m;
+    const idProblem = rpcIdProblem(m);
+    if (idProblem) return { jsonrpc: '2.0', id: null, error: { code: RpcError.INVALID_REQUEST, message: idProblem } };
+    const id = hasId ? (m.id as string | number) : null;
+    if (m.jsonrpc !== '2.0' || typeof m.method !== 'string') {
       return { jsonrpc: '2.0', id, error: { code: RpcError.INVALID_REQUEST, message: 'invalid JSON-RPC 2.0 request (needs jsonrpc "2.0" and a method)' } };
+    }
+    if (hasId && m.method.startsWith('notifications/')) {
+      return { jsonrpc: '2.0', id, error: { code: RpcError.INVALID_REQUEST, message: `${m.method} is a notification: send it without an id` } };
+    }
+    const deep = tooDeepAt(m.params, MAX_JSON_DEPTH);
+    if (deep !== undefined) {
+      if (!hasId) return undefined;
+      return { jsonrpc: '2.0', id, error: { code: RpcError.INVALID_PARAMS, message: `params: nested deeper than ${MAX_JSON_DEPTH} levels`, data: { fields: ['params'] } } };
     }
     try {
       const result = await this.dispatch(m.method, m.params, ctx);
-      return hasId ? { jsonrpc: '2.0', id, result } : undefined;
+      return hasId ? { jsonrpc: '2.0', id, result: result ?? {} } : undefined;
     } catch (err) {
       if (!hasId) return undefined;
       if (err instanceof RpcFailure) return { jsonrpc: '2.0', id, error: { code: err.code, message: err.message, ...(err.data ? { data: err.data } : {}) } };
       return { jsonrpc: '2.0', id, error: { code: RpcError.INTERNAL, message: 'internal error' } };
     }
+  }
+
+  /** A JSON-RPC batch: one array of answers (none at all when every member was a notification). */
+  async handleBatch(batch: unknown[], ctx: ToolCallContext = {}): Promise<RpcResponse | RpcResponse[] | undefined> {
+    if (batch.length === 0) return { jsonrpc: '2.0', id: null, error: { code: RpcError.INVALID_REQUEST, message: 'empty batch' } };
+    if (batch.length > MAX_BATCH) return { jsonrpc: '2.0', id: null, error: { code: RpcError.INVALID_REQUEST, message: `batch of ${batch.length} requests refused: at most ${MAX_BATCH}` } };
+    const answers = (await Promise.all(batch.map((m) => this.handle(m, ctx)))).filter((a): a is RpcResponse => a !== undefined);
+    return answers.length ? answers : undefined;
   }
 
   private async dispatch(method: string, params: unknown, ctx: ToolCallContext): Promise<unknown> {

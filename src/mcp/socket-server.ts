@@ -73,7 +73,7 @@ function serveConnection(socket: Socket, dispatcher: Dispatcher, logger: Logger,
   let buffered = 0;
   let discarding = false;
 
-  const send = (res: RpcResponse | undefined): void => {
+  const send = (res: RpcResponse | RpcResponse[] | undefined): void => {
     if (!res || closed || socket.destroyed) return;
     socket.write(JSON.stringify(res) + '\n');
   };
@@ -88,9 +88,10 @@ function serveConnection(socket: Socket, dispatcher: Dispatcher, logger: Logger,
       return;
     }
     if (Array.isArray(msg)) {
-      // Batches: answer each member, as JSON-RPC 2.0 allows.
-      if (msg.length === 0) send({ jsonrpc: '2.0', id: null, error: { code: RpcError.INVALID_REQUEST, message: 'empty batch' } });
-      for (const m of msg) void dispatcher.handle(m, ctx).then(send);
+      // A batch gets one array of answers, as JSON-RPC 2.0 specifies.
+      void dispatcher.handleBatch(msg, ctx).then(send, (err: Error) => {
+        logger.error({ err: err.message }, 'socket batch failed');
+      });
       return;
     }
     void dispatcher.handle(msg, ctx).then(send, (err: Error) => {

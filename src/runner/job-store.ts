@@ -56,6 +56,16 @@ export interface JobUpdate {
   error?: string | null;
 }
 
+/** A job as listings show it: the record without its metadata. */
+export type ListedJob = Omit<JobRecord, 'metadata'>;
+
+/** About this much text per listing page at most (prompts are up to max_prompt_bytes each). */
+export const LIST_MAX_BYTES = 4 * 1024 * 1024;
+
+/** Every column but metadata (which can be max_metadata_bytes per job). */
+const LIST_COLUMNS = `seq, id, status, agent, model, prompt, timeout_s, base_ref, NULL AS metadata, source, created_at, started_at,
+  running_at, finished_at, exit_code, result, usage, branch, commits, diff_stat, workspace, error`;
+
 const JSON_COLUMNS = new Set(['usage', 'commits', 'diff_stat']);
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 const parse = <T>(s: string | null): T | null => (s === null ? null : (JSON.parse(s) as T));
@@ -138,8 +148,13 @@ export class JobStore {
     stmt.run(...values, id);
   }
 
-  /** Newest first; `cursor` is the seq of the last job of the previous page. */
-  list(opts: { status?: JobStatus; limit: number; cursor?: number }): { jobs: JobRecord[]; next_cursor: string | null } {
+  /**
+   * Newest first; `cursor` is the seq of the last job of the previous page. Listings leave
+   * metadata out (GET /jobs/:id has it) and stop at about LIST_MAX_BYTES of prompts, results
+   * and errors, whatever the limit, so a page of huge jobs never balloons the daemon or its
+   * answer: next_cursor then points at the rest.
+   */
+  list(opts: { status?: JobStatus; limit: number; cursor?: number; maxBytes?: number }): { jobs: ListedJob[]; next_cursor: string | null } {
     const where: string[] = [];
     const args: unknown[] = [];
     if (opts.status) {
@@ -150,11 +165,24 @@ export class JobStore {
       where.push('seq < ?');
       args.push(opts.cursor);
     }
-    const sql = `SELECT * FROM jobs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY seq DESC LIMIT ?`;
-    const rows = this.db.prepare(sql).all(...args, opts.limit + 1) as JobRow[];
-    const more = rows.length > opts.limit;
-    const page = rows.slice(0, opts.limit);
-    return { jobs: page.map(toRecord), next_cursor: more ? String(page[page.length - 1]!.seq) : null };
+    const sql = `SELECT ${LIST_COLUMNS} FROM jobs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY seq DESC LIMIT ?`;
+    const budget = opts.maxBytes ?? LIST_MAX_BYTES;
+    const jobs: ListedJob[] = [];
+    let bytes = 0;
+    let last: number | undefined;
+    let more = false;
+    for (const row of this.db.prepare(sql).iterate(...args, opts.limit + 1) as Iterable<JobRow>) {
+      const size = 512 + row.prompt.length + (row.result?.length ?? 0) + (row.error?.length ?? 0);
+      if (jobs.length === opts.limit || (jobs.length > 0 && bytes + size > budget)) {
+        more = true;
+        break;
+      }
+      bytes += size;
+      const { metadata: _left, ...listed } = toRecord(row);
+      jobs.push(listed);
+      last = row.seq;
+    }
+    return { jobs, next_cursor: more && last !== undefined ? String(last) : null };
   }
 
   queuedInOrder(): JobRecord[] {

@@ -8,7 +8,7 @@ import { newId } from '../lib/ids.js';
 import { ColonyError, ConflictError, InvalidInputError, NotFoundError, PayloadTooLargeError } from '../lib/errors.js';
 import type { ColonyConfig } from '../daemon/config.js';
 import type { ColonyPaths } from '../daemon/paths.js';
-import { JobStore } from './job-store.js';
+import { JobStore, type ListedJob } from './job-store.js';
 import { Scheduler } from './scheduler.js';
 import { WorkspaceManager } from './workspace.js';
 import { adapterFor } from './agents/index.js';
@@ -175,7 +175,7 @@ export class Runner {
     return this.scheduler.positionOf(id);
   }
 
-  list(opts: { status?: JobStatus; limit?: number; cursor?: string }): { jobs: JobRecord[]; next_cursor: string | null } {
+  list(opts: { status?: JobStatus; limit?: number; cursor?: string }): { jobs: ListedJob[]; next_cursor: string | null } {
     let cursor: number | undefined;
     if (opts.cursor !== undefined) {
       cursor = Number(opts.cursor);

@@ -38,7 +38,7 @@ describe('one daemon per repository (an OS lock held for its lifetime)', () => {
     const second = await spawnDaemon(repo.dir);
     cleanups.push(() => second.stop());
     expect((await api(second.url, 'GET', '/health')).status).toBe(200);
-  }, 60_000);
+  }, 180_000);
 
   it('in one process too: a second start on the same repository is refused until the first closes', async () => {
     const repo = makeTempRepo();

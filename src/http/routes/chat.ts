@@ -6,6 +6,7 @@ import { listModels, routeModel } from '../../runner/model-routing.js';
 import { FINISHED_STATUSES, type JobEvent, type JobRecord } from '../../runner/types.js';
 import type { AppDeps } from '../deps.js';
 import { openSse } from '../sse.js';
+import { metadataSchema } from './jobs.js';
 
 const contentPart = z.object({ type: z.string(), text: z.string().optional() }).passthrough();
 const message = z
@@ -16,13 +17,13 @@ const message = z
   })
   .passthrough();
 
-const chatSchema = z
+const chatSchema = (maxMetadataBytes: number) => z
   .object({
     model: z.string().min(1),
     messages: z.array(message).min(1, 'must hold at least one message'),
     stream: z.boolean().optional(),
     stream_options: z.object({ include_usage: z.boolean().optional() }).passthrough().optional(),
-    metadata: z.record(z.unknown()).optional(),
+    metadata: metadataSchema(maxMetadataBytes).optional(),
   })
   .passthrough();
 
@@ -84,6 +85,7 @@ function sendJobFailure(reply: FastifyReply, job: JobRecord): FastifyReply {
 
 export function chatRoutes(app: FastifyInstance, deps: AppDeps): void {
   const { runner, config } = deps;
+  const chat = chatSchema(config.max_metadata_bytes);
 
   const modelObject = (m: { id: string; agent: string }) => ({ id: m.id, object: 'model', created: 0, owned_by: `colony/${m.agent}` });
 
@@ -100,11 +102,11 @@ export function chatRoutes(app: FastifyInstance, deps: AppDeps): void {
   });
 
   app.post('/v1/chat/completions', async (req, reply) => {
-    let body: z.infer<typeof chatSchema>;
+    let body: z.infer<ReturnType<typeof chatSchema>>;
     let submitted: { job_id: string };
     let model: string;
     try {
-      body = parseInput(chatSchema, req.body ?? {});
+      body = parseInput(chat, req.body ?? {});
       const routed = routeModel(config, body.model);
       model = body.model;
       submitted = runner.submit({

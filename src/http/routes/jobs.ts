@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { parseInput } from '../../lib/validate.js';
+import { boundedJson, parseInput } from '../../lib/validate.js';
 import { JOB_STATUSES, FINISHED_STATUSES, type JobEvent } from '../../runner/types.js';
 import type { AppDeps } from '../deps.js';
 import { openSse } from '../sse.js';
@@ -12,16 +12,23 @@ export const refSchema = z
   .max(255)
   .regex(/^(?!-)(?!.*\.\.)[A-Za-z0-9._\/@^~{}-]+$/, 'not a valid git ref');
 
-export const executeSchema = z
-  .object({
-    prompt: z.string().min(1, 'must not be empty'),
-    agent: z.string().min(1).max(100).optional(),
-    model: z.string().min(1).max(200).optional(),
-    timeout_s: z.number().int().positive().max(7 * 24 * 3600).optional(),
-    base_ref: refSchema.optional(),
-    metadata: z.record(z.unknown()).optional(),
-  })
-  .strict();
+/** Nesting allowed in a job's metadata (the whole body is bounded at 64 by the app). */
+export const MAX_METADATA_DEPTH = 16;
+
+/** A job's free-form metadata: a JSON object, bounded in depth and size (max_metadata_bytes). */
+export const metadataSchema = (maxBytes: number) => boundedJson(z.record(z.unknown()), { maxDepth: MAX_METADATA_DEPTH, maxBytes });
+
+export const executeSchema = (maxMetadataBytes: number) =>
+  z
+    .object({
+      prompt: z.string().min(1, 'must not be empty'),
+      agent: z.string().min(1).max(100).optional(),
+      model: z.string().min(1).max(200).optional(),
+      timeout_s: z.number().int().positive().max(7 * 24 * 3600).optional(),
+      base_ref: refSchema.optional(),
+      metadata: metadataSchema(maxMetadataBytes).optional(),
+    })
+    .strict();
 
 const listQuery = z.object({
   status: z.enum(JOB_STATUSES).optional(),
@@ -33,9 +40,10 @@ const idParams = z.object({ id: z.string().min(1).max(100) });
 
 export function jobRoutes(app: FastifyInstance, deps: AppDeps): void {
   const { runner } = deps;
+  const execute = executeSchema(deps.config.max_metadata_bytes);
 
   app.post('/execute', async (req, reply) => {
-    const body = parseInput(executeSchema, req.body ?? {});
+    const body = parseInput(execute, req.body ?? {});
     const r = runner.submit(body);
     return reply.code(202).send(r);
   });

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { CallToolRequestSchema, ListToolsRequestSchema, InitializeRequestSchema } from '@modelcontextprotocol/sdk/types.js';
-import { Dispatcher } from '../../mcp/dispatcher.js';
+import { Dispatcher, RpcError, rpcIdProblem } from '../../mcp/dispatcher.js';
 import type { AppDeps } from '../deps.js';
 
 /**
@@ -18,6 +18,12 @@ export function mcpRoutes(app: FastifyInstance, deps: AppDeps): void {
   };
 
   app.post('/mcp', async (req, reply) => {
+    // The same id rule, and the same refusal, as on the unix socket.
+    const messages = Array.isArray(req.body) ? req.body : [req.body];
+    for (const m of messages) {
+      const problem = m && typeof m === 'object' ? rpcIdProblem(m) : undefined;
+      if (problem) return reply.code(400).send({ jsonrpc: '2.0', id: null, error: { code: RpcError.INVALID_REQUEST, message: problem } });
+    }
     const server = new Server({ name: 'colony', version: deps.version }, { capabilities: { tools: { listChanged: false } } });
     server.setRequestHandler(InitializeRequestSchema, (r, extra) => viaDispatcher('initialize', r.params, extra.signal));
     server.setRequestHandler(ListToolsRequestSchema, (r, extra) => viaDispatcher('tools/list', r.params, extra.signal));
