@@ -1,7 +1,7 @@
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { InvalidInputError } from '../lib/errors.js';
-import { colonyPaths } from '../daemon/paths.js';
+import { colonyPaths, ensureColonyDir } from '../daemon/paths.js';
 import { connectDaemon } from './client.js';
 import { holdersTable, printResult, table } from './output.js';
 import { resolveRepoRoot } from './repo.js';
@@ -86,6 +86,7 @@ export function registerCoord(program: Command): void {
         import('../lib/clock.js'),
       ]);
       const repo = resolveRepoRoot(o.repo);
+      ensureColonyDir(colonyPaths(repo));
       const db = openDatabase(colonyPaths(repo).db, { migrations: colonyMigrations });
       try {
         const service = new CoordService({ db, clock: systemClock });

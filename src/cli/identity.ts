@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { colonyPaths } from '../daemon/paths.js';
+import { colonyPaths, ensureColonyDir } from '../daemon/paths.js';
 import { initIdentity, loadIdentity } from '../hub/identity.js';
 import { printResult } from './output.js';
 import { resolveRepoRoot } from './repo.js';
@@ -12,7 +12,9 @@ export function registerIdentity(program: Command): void {
     .option('--repo <dir>', 'repository')
     .option('--json', 'print JSON')
     .action((o) => {
-      const { identity: id, created } = initIdentity(colonyPaths(resolveRepoRoot(o.repo)).identityKey);
+      const paths = colonyPaths(resolveRepoRoot(o.repo));
+      ensureColonyDir(paths);
+      const { identity: id, created } = initIdentity(paths.identityKey);
       printResult(o.json, { key_id: id.keyId, public_key: id.publicKey, created }, (v) =>
         `${v.created ? 'created' : 'already had'} identity ${v.key_id}\npublic key: ${v.public_key}\nregister it: colony hub keys add <owner/slug> ${v.public_key} --db <url>`,
       );

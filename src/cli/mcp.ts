@@ -1,6 +1,5 @@
-import { mkdirSync } from 'node:fs';
 import type { Command } from 'commander';
-import { colonyPaths } from '../daemon/paths.js';
+import { colonyPaths, ensureColonyDir } from '../daemon/paths.js';
 import { runStdioBridge } from '../mcp/stdio-bridge.js';
 import { resolveRepoRoot } from './repo.js';
 
@@ -13,7 +12,7 @@ export function registerMcp(program: Command): void {
     .addHelpText('after', '\nFor Claude Code: claude mcp add colony -- npx colony mcp')
     .action(async (o: { repo?: string; runId?: string }) => {
       const repo = resolveRepoRoot(o.repo);
-      mkdirSync(colonyPaths(repo).dir, { recursive: true });
+      ensureColonyDir(colonyPaths(repo));
       await runStdioBridge(repo, o.runId ?? (process.env.COLONY_RUN_ID || undefined));
     });
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { colonyPaths } from '../daemon/paths.js';
+import { colonyPaths, ensureColonyDir } from '../daemon/paths.js';
 import type { CoordService } from '../coord/service.js';
 import type { PullResult } from '../coord/sync/index.js';
 import { printResult } from './output.js';
@@ -43,6 +43,7 @@ async function withCoord<T>(
   const repo = resolveRepoRoot(o.repo);
   const file = readConfigFile(repo);
   const paths = colonyPaths(repo);
+  ensureColonyDir(paths);
   const db = openDatabase(paths.db, { migrations: colonyMigrations });
   try {
     const target = {

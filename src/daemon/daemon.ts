@@ -1,11 +1,11 @@
-import { writeFileSync, rmSync, mkdirSync, existsSync } from 'node:fs';
+import { writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { sha256Hex } from '../lib/ids.js';
 import { ColonyError } from '../lib/errors.js';
 import type { FastifyInstance } from 'fastify';
 import { DEFAULT_PORT, embedderSettings, type ColonyConfig } from './config.js';
-import { colonyPaths, type ColonyPaths } from './paths.js';
+import { colonyPaths, ensureColonyDir, type ColonyPaths } from './paths.js';
 import { loadOrCreateToken } from './token.js';
 import { acquireDaemonLock, type DaemonLock } from './lock.js';
 import { colonyMigrations } from './migrations.js';
@@ -53,13 +53,6 @@ export interface Daemon {
   app: FastifyInstance;
   logger: Logger;
   close(): Promise<void>;
-}
-
-/** Keep the colony's state out of the repository's own status. */
-function ensureColonyDir(paths: ColonyPaths): void {
-  mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
-  const ignore = join(paths.dir, '.gitignore');
-  if (!existsSync(ignore)) writeFileSync(ignore, '*\n');
 }
 
 /**

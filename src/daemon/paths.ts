@@ -1,4 +1,6 @@
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ensurePrivateDir } from '../lib/private-fs.js';
 
 /** Where a colony keeps its state inside a repository. */
 export interface ColonyPaths {
@@ -25,4 +27,14 @@ export function colonyPaths(repo: string): ColonyPaths {
     workspaces: join(dir, 'workspaces'),
     identityKey: join(dir, 'identity.key'),
   };
+}
+
+/**
+ * Create `.colony/` (or tighten it) to 0700 before anything is written into it, and keep
+ * the colony's state out of the repository's own status.
+ */
+export function ensureColonyDir(paths: ColonyPaths): void {
+  ensurePrivateDir(paths.dir);
+  const ignore = join(paths.dir, '.gitignore');
+  if (!existsSync(ignore)) writeFileSync(ignore, '*\n');
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { ensurePrivateDir } from '../lib/private-fs.js';
 import { dirname } from 'node:path';
 
 /** The API token: from config/env if given, else generated once into `.colony/token` (0600). */
@@ -9,7 +10,7 @@ export function loadOrCreateToken(tokenFile: string, configured?: string): strin
     const t = readFileSync(tokenFile, 'utf8').trim();
     if (t) return t;
   }
-  mkdirSync(dirname(tokenFile), { recursive: true });
+  ensurePrivateDir(dirname(tokenFile));
   const token = randomBytes(24).toString('base64url');
   // 'wx' so two daemons starting at once cannot both write different tokens.
   try {

@@ -1,5 +1,6 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { ensurePrivateDir } from '../lib/private-fs.js';
 import { dirname } from 'node:path';
 import { ColonyError } from '../lib/errors.js';
 import { sha256Hex } from '../lib/ids.js';
@@ -50,7 +51,8 @@ export function loadIdentity(file: string): Identity {
 /** Create the key pair once (mode 0600); an existing one is kept and returned. */
 export function initIdentity(file: string): { identity: Identity; created: boolean } {
   if (existsSync(file)) return { identity: loadIdentity(file), created: false };
-  mkdirSync(dirname(file), { recursive: true });
+  // The key's directory (.colony/) is private too: a readable directory lists what it holds.
+  ensurePrivateDir(dirname(file));
   const { privateKey } = generateKeyPairSync('ed25519');
   writeFileSync(file, privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600, flag: 'wx' });
   return { identity: fromPrivate(privateKey), created: true };

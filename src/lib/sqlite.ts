@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { ensurePrivateDir, ensurePrivateFile } from './private-fs.js';
 
 export type Db = Database.Database;
 
@@ -22,7 +23,12 @@ export interface OpenOptions {
  * pending migrations in one transaction each.
  */
 export function openDatabase(path: string, opts: OpenOptions = {}): Db {
-  if (path !== ':memory:' && !opts.readonly) mkdirSync(dirname(path), { recursive: true });
+  const onDisk = path !== ':memory:' && !opts.readonly;
+  if (onDisk) {
+    // Every Colony database holds what agents and colonies shared: owner-only, journal too.
+    ensurePrivateDirFor(path);
+    ensurePrivateFile(path, [`${path}-wal`, `${path}-shm`]);
+  }
   const db = new Database(path, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
   db.pragma('busy_timeout = 5000');
   if (!opts.readonly) {
@@ -32,6 +38,12 @@ export function openDatabase(path: string, opts: OpenOptions = {}): Db {
   }
   if (opts.migrations) migrate(db, opts.migrations);
   return db;
+}
+
+/** A missing parent directory is created owner-only; an existing one is left as it is. */
+function ensurePrivateDirFor(path: string): void {
+  const dir = dirname(path);
+  if (!existsSync(dir)) ensurePrivateDir(dir);
 }
 
 export function migrate(db: Db, migrations: readonly Migration[]): void {
