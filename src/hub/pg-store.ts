@@ -10,7 +10,13 @@ const SCHEMA = `
     repo TEXT NOT NULL, seq BIGINT NOT NULL, record_id TEXT NOT NULL, kind TEXT NOT NULL, body TEXT NOT NULL,
     PRIMARY KEY (repo, seq), UNIQUE (repo, record_id)
   );
+  -- Request signatures already accepted (replay protection), kept across restarts.
+  CREATE TABLE IF NOT EXISTS hub_seen_signatures (sig BYTEA PRIMARY KEY, ts BIGINT NOT NULL);
+  CREATE INDEX IF NOT EXISTS hub_seen_signatures_ts ON hub_seen_signatures(ts);
 `;
+
+/** Prune the replay cache once per this many new signatures. */
+const PRUNE_EVERY = 1000;
 
 /**
  * The hub on PostgreSQL (pooled). Writers to one repository serialise on its row in
@@ -103,6 +109,16 @@ export class PgHubStore implements HubStore {
     } finally {
       c.release();
     }
+  }
+
+  private sincePrune = 0;
+  async rememberSignature(sig: Buffer, ts: number, pruneBefore: number): Promise<boolean> {
+    if (++this.sincePrune >= PRUNE_EVERY) {
+      this.sincePrune = 0;
+      await this.pool.query('DELETE FROM hub_seen_signatures WHERE ts < $1', [pruneBefore]);
+    }
+    const r = await this.pool.query('INSERT INTO hub_seen_signatures (sig, ts) VALUES ($1, $2) ON CONFLICT DO NOTHING', [sig, ts]);
+    return (r.rowCount ?? 0) > 0;
   }
 
   async read(repo: string, since: bigint, kinds: readonly RecordKind[] | undefined, limit: number): Promise<ReadResult> {

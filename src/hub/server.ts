@@ -4,12 +4,12 @@ import { z } from 'zod';
 import { z as z4 } from 'zod/v4';
 import type { Logger } from '../lib/log.js';
 import { describeZodError } from '../lib/validate.js';
-import { RECORD_KINDS, type WireRecord } from '../coord/wire.js';
+import { MAX_PUSH_BATCH, MAX_PUSH_BYTES, RECORD_KINDS, type WireRecord } from '../coord/wire.js';
 import type { HubStore } from './store.js';
-import { MAX_SKEW_S, parseAuthorization, verifySignature } from './signature.js';
+import { MAX_SKEW_S, parseAuthorization, verifySignature, type ParsedSig } from './signature.js';
 import { parsePublicKey } from './identity.js';
 
-export const MAX_PUSH_BATCH = 500;
+export { MAX_PUSH_BATCH };
 export const MAX_PULL_LIMIT = 1000;
 const MSGPACK = 'application/msgpack';
 
@@ -64,10 +64,9 @@ export function buildHub(opts: HubOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: opts.logger.child({ component: 'hub' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: 64 * 1024 * 1024,
+    bodyLimit: MAX_PUSH_BYTES,
   });
   const now = opts.now ?? (() => Math.floor(Date.now() / 1000));
-  const seen = new Map<string, number>();
   // Parsed public keys by their text: verifying must not re-import a key per request.
   const keyObjects = new Map<string, ReturnType<typeof parsePublicKey>>();
   const keyObject = (text: string): ReturnType<typeof parsePublicKey> => {
@@ -82,31 +81,58 @@ export function buildHub(opts: HubOptions): FastifyInstance {
 
   app.setErrorHandler((err: any, req, reply) => {
     if (err instanceof HttpError) return reply.code(err.status).send({ error: { code: err.code, message: err.message } });
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return reply.code(413).send({ error: { code: 'payload_too_large', message: `push bodies are limited to ${MAX_PUSH_BYTES} bytes: send fewer records per request` } });
+    }
     if (err.statusCode && err.statusCode < 500) return reply.code(err.statusCode).send({ error: { code: 'bad_request', message: err.message } });
     req.log.error({ err }, 'hub error');
     return reply.code(500).send({ error: { code: 'internal', message: 'internal error' } });
   });
 
-  /** Check the Colony-Sig header; returns the signer's key id (or undefined when unsigned is allowed). */
-  async function authenticate(req: FastifyRequest, repo: string): Promise<string | undefined> {
+  const unauthorized = (reason: string): never => {
+    metrics.unauthorized++;
+    throw new HttpError(401, 'unauthorized', reason);
+  };
+
+  /**
+   * First half of authentication, before a byte of the body is read: the header parses,
+   * names a key registered for the repository, and its time is within the skew window.
+   * A request that fails here is answered 401 and its connection closed, so an
+   * unauthenticated client cannot make the hub buffer a body.
+   */
+  const pending = new WeakMap<FastifyRequest, { sig: ParsedSig; keyId: string; publicKey: string }>();
+  app.addHook('onRequest', async (req, reply) => {
+    if (!req.url.startsWith('/v1/repos/')) return;
     const header = req.headers.authorization;
-    if (!header && opts.allowUnsigned) return undefined;
-    const fail = (reason: string): never => {
-      metrics.unauthorized++;
-      throw new HttpError(401, 'unauthorized', reason);
-    };
-    const sig = parseAuthorization(header);
-    if (!sig) return fail(header ? 'malformed Colony-Sig authorization header' : 'missing Colony-Sig authorization header');
-    const key = await opts.store.keyFor(sig.keyId, repo);
-    if (!key) return fail(`unknown key ${sig.keyId} for ${repo}`);
-    const t = now();
-    if (Math.abs(t - sig.ts) > MAX_SKEW_S) return fail(`timestamp ${sig.ts} is more than ${MAX_SKEW_S} s from the hub's clock (${t})`);
+    if (!header && opts.allowUnsigned) return;
+    try {
+      const repo = repoOf(req);
+      const sig = parseAuthorization(header);
+      if (!sig) return unauthorized(header ? 'malformed Colony-Sig authorization header' : 'missing Colony-Sig authorization header');
+      const key = await opts.store.keyFor(sig.keyId, repo);
+      if (!key) return unauthorized(`unknown key ${sig.keyId} for ${repo}`);
+      const t = now();
+      if (Math.abs(t - sig.ts) > MAX_SKEW_S) return unauthorized(`timestamp ${sig.ts} is more than ${MAX_SKEW_S} s from the hub's clock (${t})`);
+      pending.set(req, { sig, keyId: key.key_id, publicKey: key.public_key });
+    } catch (err) {
+      void reply.header('connection', 'close');
+      throw err;
+    }
+  });
+
+  /**
+   * Second half, once the (size-capped) body is in: the signature covers it, and it was
+   * never used before. The replay cache lives in the hub's database, keyed by the decoded
+   * signature bytes, so neither a re-encoding of the same signature nor a hub restart lets
+   * a captured request count twice. Returns the signer's key id (undefined when unsigned).
+   */
+  async function authenticate(req: FastifyRequest): Promise<string | undefined> {
+    const p = pending.get(req);
+    if (!p) return undefined; // unsigned, and the hub allows it (onRequest refused otherwise)
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    if (!verifySignature(keyObject(key.public_key), sig, req.method, req.url, body)) return fail('bad signature');
-    if (seen.has(sig.sig)) return fail('signature already used (replay)');
-    seen.set(sig.sig, sig.ts);
-    if (seen.size > 10_000) for (const [s, ts] of seen) if (t - ts > MAX_SKEW_S) seen.delete(s);
-    return key.key_id;
+    if (!verifySignature(keyObject(p.publicKey), p.sig, req.method, req.url, body)) return unauthorized('bad signature');
+    if (!(await opts.store.rememberSignature(p.sig.bytes, p.sig.ts, now() - MAX_SKEW_S))) return unauthorized('signature already used (replay)');
+    return p.keyId;
   }
 
   function repoOf(req: FastifyRequest): string {
@@ -122,7 +148,7 @@ export function buildHub(opts: HubOptions): FastifyInstance {
 
   app.post('/v1/repos/:owner/:slug/records', async (req, reply) => {
     const repo = repoOf(req);
-    const signer = await authenticate(req, repo);
+    const signer = await authenticate(req);
     const raw = Buffer.isBuffer(req.body) ? req.body : undefined;
     if (!raw || raw.length === 0) throw new HttpError(400, 'invalid_input', 'empty body: send {records: [...]}');
     let parsed: unknown;
@@ -146,7 +172,7 @@ export function buildHub(opts: HubOptions): FastifyInstance {
 
   app.get('/v1/repos/:owner/:slug/records', async (req, reply) => {
     const repo = repoOf(req);
-    await authenticate(req, repo);
+    await authenticate(req);
     const q = pullQuery.safeParse(req.query);
     if (!q.success) throw new HttpError(400, 'invalid_input', describeZodError(q.error));
     if (!(await opts.store.repoKnown(repo))) throw new HttpError(404, 'unknown_repo', `unknown repository ${repo}`);

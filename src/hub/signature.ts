@@ -17,15 +17,24 @@ export function authorizationHeader(keyId: string, privateKey: KeyObject, method
 export interface ParsedSig {
   keyId: string;
   ts: number;
-  sig: string;
+  /** The 64 signature bytes, decoded from their one canonical base64url spelling. */
+  bytes: Buffer;
 }
+
+/** An ed25519 signature is 64 bytes: 86 base64url characters, unpadded. */
+const SIG_BYTES = 64;
 
 export function parseAuthorization(header: string | undefined): ParsedSig | undefined {
   if (!header) return undefined;
   const m = /^Colony-Sig\s+key="([0-9a-f]{1,64})"\s+ts=(\d{1,12})\s+sig="([A-Za-z0-9_-]{1,200})"\s*$/.exec(header);
-  return m ? { keyId: m[1]!, ts: Number(m[2]), sig: m[3]! } : undefined;
+  if (!m) return undefined;
+  // Decoding is lenient about the last character's spare bits: 'A' and 'B' can end the same
+  // bytes. Only the canonical spelling is accepted, so one signature has one text form.
+  const bytes = Buffer.from(m[3]!, 'base64url');
+  if (bytes.length !== SIG_BYTES || bytes.toString('base64url') !== m[3]) return undefined;
+  return { keyId: m[1]!, ts: Number(m[2]), bytes };
 }
 
 export function verifySignature(publicKey: KeyObject, p: ParsedSig, method: string, pathWithQuery: string, body: Uint8Array | string): boolean {
-  return verify(null, Buffer.from(signingString(method, pathWithQuery, p.ts, body)), publicKey, Buffer.from(p.sig, 'base64url'));
+  return verify(null, Buffer.from(signingString(method, pathWithQuery, p.ts, body)), publicKey, p.bytes);
 }

@@ -17,7 +17,19 @@ const migrations: Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 2,
+    name: 'hub_seen_signatures',
+    up: `
+      -- Request signatures already accepted (replay protection), kept across restarts.
+      CREATE TABLE hub_seen_signatures (sig BLOB PRIMARY KEY, ts INTEGER NOT NULL) WITHOUT ROWID;
+      CREATE INDEX hub_seen_signatures_ts ON hub_seen_signatures(ts);
+    `,
+  },
 ];
+
+/** Prune the replay cache once per this many new signatures. */
+const PRUNE_EVERY = 1000;
 
 const CHUNK = 100;
 
@@ -42,6 +54,8 @@ export class SqliteHubStore implements HubStore {
       repoHasKey: p('SELECT 1 FROM hub_keys WHERE repo = ? LIMIT 1'),
       upsertSeq: p('INSERT INTO hub_repos (repo, seq) VALUES (?, ?) ON CONFLICT (repo) DO UPDATE SET seq = excluded.seq'),
       read: p('SELECT seq, body FROM hub_records WHERE repo = ? AND seq > ? ORDER BY seq LIMIT ?'),
+      rememberSig: p('INSERT OR IGNORE INTO hub_seen_signatures (sig, ts) VALUES (?, ?)'),
+      pruneSigs: p('DELETE FROM hub_seen_signatures WHERE ts < ?'),
     };
   }
 
@@ -93,6 +107,15 @@ export class SqliteHubStore implements HubStore {
       this.s.upsertSeq!.run(repo, seq);
       return { inserted, skipped: records.length - inserted, cursor: String(seq) };
     }).immediate();
+  }
+
+  private sincePrune = 0;
+  async rememberSignature(sig: Buffer, ts: number, pruneBefore: number): Promise<boolean> {
+    if (++this.sincePrune >= PRUNE_EVERY) {
+      this.sincePrune = 0;
+      this.s.pruneSigs!.run(pruneBefore);
+    }
+    return this.s.rememberSig!.run(sig, ts).changes > 0;
   }
 
   async read(repo: string, since: bigint, kinds: readonly RecordKind[] | undefined, limit: number): Promise<ReadResult> {

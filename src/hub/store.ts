@@ -40,6 +40,12 @@ export interface HubStore {
   keyFor(keyId: string, repo: string): Promise<HubKey | undefined>;
   repoKnown(repo: string): Promise<boolean>;
   insert(repo: string, records: readonly WireRecord[]): Promise<InsertResult>;
+  /**
+   * Record a verified request signature; false if it was seen before (a replay). Entries
+   * older than `pruneBefore` (seconds; past the skew window, so never accepted again
+   * anyway) are dropped from time to time.
+   */
+  rememberSignature(sig: Buffer, ts: number, pruneBefore: number): Promise<boolean>;
   read(repo: string, since: bigint, kinds: readonly RecordKind[] | undefined, limit: number): Promise<ReadResult>;
 }
 

@@ -1,9 +1,10 @@
 import type { CoordService, Refusal } from '../service.js';
-import type { WireRecord } from '../wire.js';
+import { MAX_PUSH_BATCH, MAX_PUSH_BYTES, type WireRecord } from '../wire.js';
 import type { HubClient } from './hub-client.js';
 
-/** Records per push request; the hub refuses more. */
-export const MAX_PUSH_BATCH = 500;
+export { MAX_PUSH_BATCH };
+/** Room in a push body for a record's fields around its payload (ids, times, origin). */
+const RECORD_OVERHEAD_BYTES = 1024;
 /** Batches in flight at once. */
 const PUSH_CONCURRENCY = 4;
 
@@ -45,7 +46,20 @@ export async function push(
   });
   const result: PushResult = { inserted: 0, skipped: 0, batches: 0 };
   const batches: (typeof pending)[] = [];
-  for (let i = 0; i < pending.length; i += MAX_PUSH_BATCH) batches.push(pending.slice(i, i + MAX_PUSH_BATCH));
+  // At most MAX_PUSH_BATCH records and MAX_PUSH_BYTES per request: the hub refuses more.
+  let batch: typeof pending = [];
+  let bytes = 0;
+  for (const row of pending) {
+    const size = Buffer.byteLength(row.payload) + Buffer.byteLength(row.run_id) + RECORD_OVERHEAD_BYTES;
+    if (batch.length && (batch.length === MAX_PUSH_BATCH || bytes + size > MAX_PUSH_BYTES)) {
+      batches.push(batch);
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(row);
+    bytes += size;
+  }
+  if (batch.length) batches.push(batch);
   let next = 0;
   let done = 0;
   // A few batches in flight keep both ends busy; each is marked once the hub confirms it,
