@@ -3,6 +3,8 @@ import { colonyPaths, ensureColonyDir } from '../daemon/paths.js';
 import type { CoordService } from '../coord/service.js';
 import type { PullResult } from '../coord/sync/index.js';
 import { printResult } from './output.js';
+import { InvalidInputError } from '../lib/errors.js';
+import { RECORD_KINDS, type RecordKind } from '../coord/wire.js';
 import { resolveRepoRoot } from './repo.js';
 
 interface SyncFlags {
@@ -10,6 +12,28 @@ interface SyncFlags {
   repoId?: string;
   repo?: string;
   json?: boolean;
+  kinds?: RecordKind[];
+  since?: string;
+  limit?: number;
+}
+
+/** `--kinds reservation,release`: known kinds only. */
+function parseKinds(v: string): RecordKind[] {
+  const kinds = v.split(',').map((k) => k.trim()).filter(Boolean);
+  const bad = kinds.filter((k) => !(RECORD_KINDS as readonly string[]).includes(k));
+  if (!kinds.length || bad.length) throw new InvalidInputError(`--kinds: unknown kind '${bad[0] ?? v}' (have: ${RECORD_KINDS.join(', ')})`);
+  return kinds as RecordKind[];
+}
+
+function parseSince(v: string): string {
+  if (!/^\d{1,19}$/.test(v) || BigInt(v) > 9223372036854775807n) throw new InvalidInputError(`--since: a cursor (a whole number), got '${v}'`);
+  return v;
+}
+
+function parseLimit(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 1_000_000) throw new InvalidInputError(`--limit: an integer from 1 to 1000000, got '${v}'`);
+  return n;
 }
 
 /** Progress on stderr, only where a person is watching. */
@@ -68,20 +92,29 @@ function flags(cmd: Command): Command {
 
 /** `colony coord push|pull|sync`. */
 export function registerSyncCommands(coord: Command): void {
-  flags(coord.command('push').description('send local records the hub does not have yet, in batches')).action((o: SyncFlags) =>
-    withCoord(o, async (c, t, { syncClient, push, pull }) => {
-      const { client, origin } = syncClient(t);
-      const r = await push(c, client, { origin, onProgress: progress('push') });
-      printResult(!!o.json, r, (v) => `pushed ${v.inserted} new records (${v.skipped} already on the hub) in ${v.batches} batches`);
-    }),
-  );
-  flags(coord.command('pull').description('fetch records other colonies pushed, from the saved cursor')).action((o: SyncFlags) =>
-    withCoord(o, async (c, t, { syncClient, push, pull }) => {
-      const { client, origin } = syncClient(t);
-      const r = await pull(c, client, { hub: t.hubUrl, repoId: t.repoId, ownOrigin: origin, onProgress: progress('pull') });
-      printResult(!!o.json, r, (v) => `received ${v.received} records; cursor ${v.cursor}${refusedNote(v)}`);
-    }),
-  );
+  flags(coord.command('push').description('send local records this hub and repository id do not have yet, in batches'))
+    .option('--kinds <list>', 'only these record kinds (comma-separated)', parseKinds)
+    .action((o: SyncFlags) =>
+      withCoord(o, async (c, t, { syncClient, push }) => {
+        const { client, origin } = syncClient(t);
+        const r = await push(c, client, { origin, kinds: o.kinds, onProgress: progress('push') });
+        printResult(!!o.json, r, (v) =>
+          `pushed ${v.inserted} new records (${v.skipped} already on the hub) in ${v.batches} batches` +
+            (v.refused ? `; the hub refused ${v.refused} (they name a reservation or run another colony owns)` : ''),
+        );
+      }),
+    );
+  flags(coord.command('pull').description('fetch records other colonies pushed, from the saved cursor'))
+    .option('--kinds <list>', 'only these record kinds (comma-separated); leaves the saved cursor alone', parseKinds)
+    .option('--since <cursor>', 'read from this cursor instead of the saved one; leaves the saved cursor alone', parseSince)
+    .option('--limit <n>', 'stop after this many records; leaves the saved cursor alone', parseLimit)
+    .action((o: SyncFlags) =>
+      withCoord(o, async (c, t, { syncClient, pull }) => {
+        const { client, origin } = syncClient(t);
+        const r = await pull(c, client, { hub: t.hubUrl, repoId: t.repoId, ownOrigin: origin, kinds: o.kinds, since: o.since, limit: o.limit, onProgress: progress('pull') });
+        printResult(!!o.json, r, (v) => `received ${v.received} records; cursor ${v.cursor}${refusedNote(v)}`);
+      }),
+    );
   flags(coord.command('sync').description('push, then pull')).action((o: SyncFlags) =>
     withCoord(o, async (c, t, { syncClient, push, pull }) => {
       const { client, origin } = syncClient(t);

@@ -72,8 +72,25 @@ export function collectGarbage(store: CoordStore, clock: Clock, opts: GcOptions 
       if (++done % PROGRESS_EVERY === 0) opts.onProgress?.(done, dead.length);
     }
     opts.onProgress?.(dead.length, dead.length);
-    const claims = store.all<{ task_id: string; record_id: string }>('deadClaims', { cutoff });
-    for (const c of claims.length > max ? claims.slice(0, max) : claims) {
+    // A release or intent can outlive its reservation here (pulled after a local gc, or its
+    // reservation never came): nothing refers to it, so it goes too. In a dry run the dead
+    // reservations above are still there and their own releases are already counted.
+    const upTo = <T>(rows: T[]): T[] => (rows.length > max ? rows.slice(0, max) : rows);
+    for (const x of upTo(store.all<{ release_id: string; record_id: string }>('orphanReleases', { cutoff }))) {
+      counts.releases_removed++;
+      if (!dry) {
+        store.deleteRecord(x.record_id);
+        store.run('deleteRelease', [x.release_id]);
+      }
+    }
+    for (const x of upTo(store.all<{ intent_id: string; record_id: string }>('orphanIntents', { cutoff }))) {
+      counts.intents_removed++;
+      if (!dry) {
+        store.deleteRecord(x.record_id);
+        store.run('deleteIntent', [x.intent_id]);
+      }
+    }
+    for (const c of upTo(store.all<{ task_id: string; record_id: string }>('deadClaims', { cutoff }))) {
       counts.claims_removed++;
       if (!dry) {
         store.deleteRecord(c.record_id);

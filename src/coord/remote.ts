@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { InvalidInputError } from '../lib/errors.js';
-import type { CoordStore } from './store.js';
+import type { ClaimRow, CoordStore, ReservationRow } from './store.js';
 import type { Reservations } from './reservations.js';
 import type { Tasks } from './tasks.js';
 import { parseSymbols } from './symbols.js';
@@ -50,6 +50,40 @@ function refusalOf(r: WireRecord): string | null {
   return null;
 }
 
+/**
+ * Why a record from another colony may not change what it names, or null. Only the colony
+ * that created a reservation may release it, declare intents on it or give it dependencies;
+ * only the colony running a run may heartbeat it or reserve and claim under its id; only
+ * the colony holding a claim may renew or abandon it. ('local' rows are this colony's.)
+ */
+function ownershipRefusal(store: CoordStore, r: WireRecord): string | null {
+  const p = r.payload as Record<string, string>;
+  const runTaken = (run: string): string | null => {
+    const origins = store.all<{ origin: string }>('runOrigins', { run_id: run }).map((o) => o.origin);
+    return origins.length && !origins.includes(r.origin) ? `run ${run} belongs to another colony` : null;
+  };
+  switch (r.kind) {
+    case 'release':
+    case 'intent':
+    case 'dependency': {
+      const res = store.get<ReservationRow>('getReservation', p.reservation_id);
+      if (!res) return null; // gone or not here yet: it only applies to a reservation of its origin and run
+      if (res.origin !== r.origin) return `reservation ${res.reservation_id} belongs to another colony`;
+      if (r.kind !== 'dependency' && p.run_id !== res.run_id) return `reservation ${res.reservation_id} belongs to run ${res.run_id}`;
+      return null;
+    }
+    case 'heartbeat':
+    case 'reservation':
+    case 'task':
+      return r.kind === 'task' ? null : runTaken(p.run_id!);
+    case 'claim': {
+      const prev = store.get<ClaimRow>('getClaim', p.task_id);
+      if (prev && prev.claimer_run_id === p.claimer_run_id && prev.origin !== r.origin) return `the claim on ${p.task_id} belongs to another colony`;
+      return runTaken(p.claimer_run_id!);
+    }
+  }
+}
+
 /** A remote record that was not applied, and why: reported by pull. */
 export interface Refusal {
   record_id: string;
@@ -87,7 +121,7 @@ export function writeRemoteRecords(
         skipped++;
         continue;
       }
-      const reason = refusalOf(r);
+      const reason = refusalOf(r) ?? ownershipRefusal(store, r);
       if (reason !== null) {
         skipped++;
         if (refused.length < MAX_REFUSALS_LISTED) refused.push({ record_id: r.record_id, kind: r.kind, origin: r.origin, reason });

@@ -155,8 +155,8 @@ export class Reservations {
     this.store.insertRecord(record);
     this.store.run('upsertHeartbeat', { run_id: record.run_id, origin: record.origin, record_id: record.record_id, extended_expires_at: until });
     const at = record.created_at;
-    this.store.run('extendReservations', { run_id: record.run_id, until, at });
-    this.store.run('extendClaims', { run_id: record.run_id, until, at });
+    this.store.run('extendReservations', { run_id: record.run_id, until, at, origin: record.origin });
+    this.store.run('extendClaims', { run_id: record.run_id, until, at, origin: record.origin });
   }
 
   /** Declare an operation on a target that lies inside one of the run's active reservations. */

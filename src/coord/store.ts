@@ -39,6 +39,8 @@ export interface TaskRow {
 
 export interface ClaimRow {
   task_id: string;
+  /** The colony whose record holds the claim ('local' for this one). */
+  origin: string;
   record_id: string;
   claimer_run_id: string;
   claimed_at: number;
@@ -56,9 +58,9 @@ export interface GatherCursor {
  * The run's latest heartbeat over every origin, among those sent while a row expiring at
  * `expires` was still live: a heartbeat never revives what had already expired.
  */
-const HB = (run: string, expires: string): string =>
+const HB = (run: string, expires: string, origin: string): string =>
   `COALESCE((SELECT MAX(h.extended_expires_at) FROM coord_heartbeats h JOIN coord_records hr ON hr.record_id = h.record_id
-    WHERE h.run_id = ${run} AND hr.created_at <= ${expires}), 0)`;
+    WHERE h.run_id = ${run} AND h.origin = ${origin} AND hr.created_at <= ${expires}), 0)`;
 const EFFECTIVE = `MAX(r.expires_at, r.hb_until)`;
 const RES_COLS = `r.*, ${EFFECTIVE} AS effective_expires_at`;
 const LIVE = `r.released_at IS NULL AND ${EFFECTIVE} > @now`;
@@ -77,9 +79,11 @@ const SQL = {
 
   // ---- reservations and their symbols
   insertReservation: `INSERT INTO coord_reservations (reservation_id, record_id, run_id, mode, symbols, created_at, expires_at, hb_until, released_at, origin)
-    VALUES (@reservation_id, @record_id, @run_id, @mode, @symbols, @created_at, @expires_at, ${HB('@run_id', '@expires_at')},
-      -- A release pulled before its reservation (hub batches may cross) still applies.
-      (SELECT MIN(released_at) FROM coord_releases WHERE reservation_id = @reservation_id), @origin)`,
+    VALUES (@reservation_id, @record_id, @run_id, @mode, @symbols, @created_at, @expires_at, ${HB('@run_id', '@expires_at', '@origin')},
+      -- A release pulled before its reservation (hub batches may cross) still applies, if it
+      -- came from the same colony and run: no one else can release it.
+      (SELECT MIN(rl.released_at) FROM coord_releases rl JOIN coord_records rr ON rr.record_id = rl.record_id
+        WHERE rl.reservation_id = @reservation_id AND rl.run_id = @run_id AND rr.origin = @origin), @origin)`,
   insertSymbol: 'INSERT INTO coord_symbols (reservation_id, path, name, glob, prefix) VALUES (?, ?, ?, ?, ?)',
   getReservation: `SELECT ${RES_COLS} FROM coord_reservations r WHERE r.reservation_id = ?`,
   holdersOfPath: `SELECT ${HOLDER_COLS} FROM coord_symbols s JOIN coord_reservations r ON r.reservation_id = s.reservation_id
@@ -106,10 +110,11 @@ const SQL = {
   getHeartbeat: 'SELECT record_id, extended_expires_at FROM coord_heartbeats WHERE run_id = ? AND origin = ?',
   upsertHeartbeat: `INSERT INTO coord_heartbeats (run_id, origin, record_id, extended_expires_at) VALUES (@run_id, @origin, @record_id, @extended_expires_at)
     ON CONFLICT (run_id, origin) DO UPDATE SET record_id = excluded.record_id, extended_expires_at = excluded.extended_expires_at`,
+  // A heartbeat extends only what its own colony holds.
   extendReservations: `UPDATE coord_reservations AS r SET hb_until = @until
-    WHERE r.run_id = @run_id AND r.hb_until < @until AND r.released_at IS NULL AND ${EFFECTIVE} > @at`,
+    WHERE r.run_id = @run_id AND r.origin = @origin AND r.hb_until < @until AND r.released_at IS NULL AND ${EFFECTIVE} > @at`,
   extendClaims: `UPDATE coord_claims AS c SET hb_until = @until
-    WHERE c.claimer_run_id = @run_id AND c.hb_until < @until AND c.ended = 0 AND ${CLAIM_EFFECTIVE} > @at`,
+    WHERE c.claimer_run_id = @run_id AND (SELECT origin FROM coord_records cr WHERE cr.record_id = c.record_id) = @origin AND c.hb_until < @until AND c.ended = 0 AND ${CLAIM_EFFECTIVE} > @at`,
   liveClaimsOfRun: `SELECT COUNT(*) AS n FROM coord_claims c WHERE c.claimer_run_id = @run_id AND ${CLAIM_EFFECTIVE} > @now`,
 
   // ---- tasks and claims
@@ -130,9 +135,12 @@ const SQL = {
     ORDER BY t.priority DESC, t.created_at, t.task_id LIMIT @limit`,
   listTasks: `SELECT t.*, CASE WHEN ${CLAIM_EFFECTIVE} > @now THEN c.claimer_run_id END AS claimed_by
     FROM coord_tasks t LEFT JOIN coord_claims c ON c.task_id = t.task_id ORDER BY t.created_at, t.task_id LIMIT @limit`,
-  getClaim: `SELECT c.*, ${CLAIM_EFFECTIVE} AS effective_expires_at FROM coord_claims c WHERE c.task_id = ?`,
+  getClaim: `SELECT c.*, ${CLAIM_EFFECTIVE} AS effective_expires_at,
+    (SELECT origin FROM coord_records cr WHERE cr.record_id = c.record_id) AS origin FROM coord_claims c WHERE c.task_id = ?`,
+  runOrigins: `SELECT origin FROM coord_reservations WHERE run_id = @run_id
+    UNION SELECT cr.origin FROM coord_claims c JOIN coord_records cr ON cr.record_id = c.record_id WHERE c.claimer_run_id = @run_id`,
   upsertClaim: `INSERT INTO coord_claims (task_id, record_id, claimer_run_id, claimed_at, expires_at, hb_until, ended)
-    VALUES (@task_id, @record_id, @claimer_run_id, @claimed_at, @expires_at, ${HB('@claimer_run_id', '@expires_at')}, @ended)
+    VALUES (@task_id, @record_id, @claimer_run_id, @claimed_at, @expires_at, ${HB('@claimer_run_id', '@expires_at', '@origin')}, @ended)
     ON CONFLICT (task_id) DO UPDATE SET record_id = excluded.record_id, claimer_run_id = excluded.claimer_run_id,
       claimed_at = excluded.claimed_at, expires_at = excluded.expires_at, hb_until = excluded.hb_until, ended = excluded.ended`,
 
@@ -144,6 +152,13 @@ const SQL = {
   deleteSymbols: 'DELETE FROM coord_symbols WHERE reservation_id = ?',
   deleteIntents: 'DELETE FROM coord_intents WHERE reservation_id = ?',
   deleteReleases: 'DELETE FROM coord_releases WHERE reservation_id = ?',
+  // Tombstones and intents whose reservation is gone here (e.g. pulled after a local gc).
+  orphanReleases: `SELECT rl.release_id, rl.record_id FROM coord_releases rl
+    WHERE rl.released_at < @cutoff AND NOT EXISTS (SELECT 1 FROM coord_reservations r WHERE r.reservation_id = rl.reservation_id)`,
+  orphanIntents: `SELECT i.intent_id, i.record_id FROM coord_intents i
+    WHERE i.created_at < @cutoff AND NOT EXISTS (SELECT 1 FROM coord_reservations r WHERE r.reservation_id = i.reservation_id)`,
+  deleteRelease: 'DELETE FROM coord_releases WHERE release_id = ?',
+  deleteIntent: 'DELETE FROM coord_intents WHERE intent_id = ?',
   deleteDependency: 'DELETE FROM coord_dependencies WHERE reservation_id = ?',
   deadClaims: `SELECT c.task_id, c.record_id FROM coord_claims c WHERE ${CLAIM_EFFECTIVE} < @cutoff`,
   deleteClaim: 'DELETE FROM coord_claims WHERE task_id = ?',

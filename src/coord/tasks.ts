@@ -185,6 +185,7 @@ export class Tasks {
       expires_at: p.expires_at,
       record_id: record.record_id,
       ended: p.abandoned ? 1 : 0,
+      origin: record.origin,
     });
     return true;
   }

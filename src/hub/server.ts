@@ -5,7 +5,8 @@ import { z as z4 } from 'zod/v4';
 import type { Logger } from '../lib/log.js';
 import { describeZodError } from '../lib/validate.js';
 import { MAX_PUSH_BATCH, MAX_PUSH_BYTES, RECORD_KINDS, type WireRecord } from '../coord/wire.js';
-import type { HubStore } from './store.js';
+import { recordId } from '../coord/records.js';
+import { StoreUnavailableError, type HubStore } from './store.js';
 import { MAX_SKEW_S, parseAuthorization, verifySignature, type ParsedSig } from './signature.js';
 import { parsePublicKey } from './identity.js';
 
@@ -67,6 +68,7 @@ export function buildHub(opts: HubOptions): FastifyInstance {
     bodyLimit: MAX_PUSH_BYTES,
   });
   const now = opts.now ?? (() => Math.floor(Date.now() / 1000));
+  opts.store.onError = (err) => app.log.warn({ err: err.message }, 'hub database connection lost; reconnecting on demand');
   // Parsed public keys by their text: verifying must not re-import a key per request.
   const keyObjects = new Map<string, ReturnType<typeof parsePublicKey>>();
   const keyObject = (text: string): ReturnType<typeof parsePublicKey> => {
@@ -74,13 +76,18 @@ export function buildHub(opts: HubOptions): FastifyInstance {
     if (!k) keyObjects.set(text, (k = parsePublicKey(text)));
     return k;
   };
-  const metrics = { pushed: 0, skipped: 0, pulled: 0, unauthorized: 0 };
+  const metrics = { pushed: 0, skipped: 0, refused: 0, pulled: 0, unauthorized: 0 };
 
   // Keep bodies raw: the signature covers the exact bytes.
   app.addContentTypeParser(['application/json', MSGPACK], { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
   app.setErrorHandler((err: any, req, reply) => {
     if (err instanceof HttpError) return reply.code(err.status).send({ error: { code: err.code, message: err.message } });
+    if (err instanceof StoreUnavailableError) {
+      // The database is away (restarting, connection dropped): say so and let clients retry.
+      req.log.warn({ err: err.message }, 'hub database unavailable');
+      return reply.code(503).header('retry-after', '1').send({ error: { code: 'unavailable', message: 'the hub database is unavailable; retry shortly' } });
+    }
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       return reply.code(413).send({ error: { code: 'payload_too_large', message: `push bodies are limited to ${MAX_PUSH_BYTES} bytes: send fewer records per request` } });
     }
@@ -161,12 +168,16 @@ export function buildHub(opts: HubOptions): FastifyInstance {
     if (count > MAX_PUSH_BATCH) throw new HttpError(413, 'payload_too_large', `at most ${MAX_PUSH_BATCH} records per push (got ${count})`);
     const body = pushSchema.safeParse(parsed);
     if (!body.success) throw new HttpError(400, 'invalid_input', describeZodError(body.error));
+    // record_id is the content hash: a record cannot pose as another one already stored.
+    const forged = body.data.records.findIndex((r) => recordId(r.kind, r.payload) !== r.record_id);
+    if (forged >= 0) throw new HttpError(400, 'invalid_input', `records[${forged}].record_id is not the content hash of its kind and payload`);
     if (!signer && !(await opts.store.repoKnown(repo)) && !opts.allowUnsigned) throw new HttpError(404, 'unknown_repo', `unknown repository ${repo}`);
     // A signed push speaks for its key: the hub stamps the origin, so no colony can pose as another.
     const records: WireRecord[] = signer ? body.data.records.map((r) => ({ ...r, origin: signer })) : body.data.records;
     const result = await opts.store.insert(repo, records);
     metrics.pushed += result.inserted;
     metrics.skipped += result.skipped;
+    metrics.refused += result.refused.length;
     return send(req, reply, result);
   });
 
@@ -195,6 +206,8 @@ export function buildHub(opts: HubOptions): FastifyInstance {
           `colony_hub_records_inserted_total ${metrics.pushed}`,
           '# TYPE colony_hub_records_skipped_total counter',
           `colony_hub_records_skipped_total ${metrics.skipped}`,
+          '# TYPE colony_hub_records_refused_total counter',
+          `colony_hub_records_refused_total ${metrics.refused}`,
           '# TYPE colony_hub_records_pulled_total counter',
           `colony_hub_records_pulled_total ${metrics.pulled}`,
           '# TYPE colony_hub_unauthorized_total counter',

@@ -2,6 +2,7 @@ import type { Statement } from 'better-sqlite3';
 import { openDatabase, type Db, type Migration } from '../lib/sqlite.js';
 import type { RecordKind, WireRecord } from '../coord/wire.js';
 import type { HubKey, HubStore, InsertResult, ReadResult } from './store.js';
+import { judge, keysOfBatch } from './ownership.js';
 
 const migrations: Migration[] = [
   {
@@ -24,6 +25,14 @@ const migrations: Migration[] = [
       -- Request signatures already accepted (replay protection), kept across restarts.
       CREATE TABLE hub_seen_signatures (sig BLOB PRIMARY KEY, ts INTEGER NOT NULL) WITHOUT ROWID;
       CREATE INDEX hub_seen_signatures_ts ON hub_seen_signatures(ts);
+    `,
+  },
+  {
+    version: 3,
+    name: 'hub_owners',
+    up: `
+      -- Which origin owns each reservation and run (see ownership.ts).
+      CREATE TABLE hub_owners (repo TEXT NOT NULL, key TEXT NOT NULL, origin TEXT NOT NULL, PRIMARY KEY (repo, key)) WITHOUT ROWID;
     `,
   },
 ];
@@ -54,6 +63,8 @@ export class SqliteHubStore implements HubStore {
       repoHasKey: p('SELECT 1 FROM hub_keys WHERE repo = ? LIMIT 1'),
       upsertSeq: p('INSERT INTO hub_repos (repo, seq) VALUES (?, ?) ON CONFLICT (repo) DO UPDATE SET seq = excluded.seq'),
       read: p('SELECT seq, body FROM hub_records WHERE repo = ? AND seq > ? ORDER BY seq LIMIT ?'),
+      owner: p('SELECT origin FROM hub_owners WHERE repo = ? AND key = ?'),
+      addOwner: p('INSERT OR IGNORE INTO hub_owners (repo, key, origin) VALUES (?, ?, ?)'),
       rememberSig: p('INSERT OR IGNORE INTO hub_seen_signatures (sig, ts) VALUES (?, ?)'),
       pruneSigs: p('DELETE FROM hub_seen_signatures WHERE ts < ?'),
     };
@@ -92,8 +103,15 @@ export class SqliteHubStore implements HubStore {
     return st;
   }
 
-  async insert(repo: string, records: readonly WireRecord[]): Promise<InsertResult> {
+  async insert(repo: string, batch: readonly WireRecord[]): Promise<InsertResult> {
     return this.db.transaction(() => {
+      const owners = new Map<string, string>();
+      for (const key of keysOfBatch(batch)) {
+        const o = this.s.owner!.get(repo, key) as { origin: string } | undefined;
+        if (o) owners.set(key, o.origin);
+      }
+      const { accepted: records, refused, newOwners } = judge(batch, owners);
+      for (const [key, origin] of newOwners) this.s.addOwner!.run(repo, key, origin);
       const base = (this.s.repoSeq!.get(repo) as { seq: number } | undefined)?.seq ?? 0;
       let inserted = 0;
       // Every record gets base + its index; duplicates leave gaps, which readers tolerate.
@@ -105,7 +123,7 @@ export class SqliteHubStore implements HubStore {
       }
       const seq = base + records.length;
       this.s.upsertSeq!.run(repo, seq);
-      return { inserted, skipped: records.length - inserted, cursor: String(seq) };
+      return { inserted, skipped: batch.length - inserted, refused, cursor: String(seq) };
     }).immediate();
   }
 

@@ -1,4 +1,13 @@
 import type { RecordKind, WireRecord } from '../coord/wire.js';
+import type { Refused } from './ownership.js';
+
+/**
+ * The hub's database cannot be reached right now (connection refused or dropped, server
+ * shutting down or starting). The hub answers 503 and keeps serving; clients retry.
+ */
+export class StoreUnavailableError extends Error {
+  readonly code = 'store_unavailable';
+}
 
 export interface HubKey {
   key_id: string;
@@ -10,7 +19,10 @@ export interface HubKey {
 
 export interface InsertResult {
   inserted: number;
+  /** Already stored, or refused (see `refused`). */
   skipped: number;
+  /** Records that name a reservation or run another colony owns (see ownership.ts). */
+  refused: Refused[];
   /** The repository's latest sequence number after the insert. */
   cursor: string;
 }
@@ -30,6 +42,8 @@ export interface ReadResult {
  */
 export interface HubStore {
   readonly kind: 'sqlite' | 'postgres';
+  /** Told about connection errors that reach no request (a pooled connection dying idle). */
+  onError?: (err: Error) => void;
   init(): Promise<void>;
   close(): Promise<void>;
   addKey(repo: string, publicKey: string, keyId: string, name?: string): Promise<void>;

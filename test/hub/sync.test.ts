@@ -22,8 +22,8 @@ afterEach(async () => {
 
 
 /** `colony hub serve` as a real process on a SQLite file; resolves once it listens. */
-async function startHubProcess(db: string): Promise<ColonyProcess> {
-  const hub = await spawnColony(['hub', 'serve', '--port', '0', '--db', `sqlite:${db}`], { COLONY_LOG_LEVEL: 'warn' });
+async function startHubProcess(db: string, port = 0): Promise<ColonyProcess> {
+  const hub = await spawnColony(['hub', 'serve', '--port', String(port), '--db', `sqlite:${db}`], { COLONY_LOG_LEVEL: 'warn' });
   cleanups.push(() => hub.stop('SIGKILL'));
   return hub;
 }
@@ -69,8 +69,8 @@ describe('sync between colonies through a real hub process', () => {
     const t = coordA.taskCreate({ run_id: 'agent-a', description: 'shared task' });
     const hubFlags = ['--hub', hub.url, '--repo-id', 'acme/app', '--json'];
     const pushed = JSON.parse((await colony(['coord', 'push', ...hubFlags], a.dir)).stdout);
-    expect(pushed).toEqual({ inserted: 2, skipped: 0, batches: 1 });
-    expect(JSON.parse((await colony(['coord', 'push', ...hubFlags], a.dir)).stdout)).toEqual({ inserted: 0, skipped: 0, batches: 0 });
+    expect(pushed).toEqual({ inserted: 2, skipped: 0, batches: 1, refused: 0 });
+    expect(JSON.parse((await colony(['coord', 'push', ...hubFlags], a.dir)).stdout)).toEqual({ inserted: 0, skipped: 0, batches: 0, refused: 0 });
 
     const pulled = JSON.parse((await colony(['coord', 'pull', ...hubFlags], b.dir)).stdout);
     expect(pulled).toMatchObject({ received: 2 });
@@ -78,10 +78,10 @@ describe('sync between colonies through a real hub process', () => {
     const clash = coordB.reserve({ run_id: 'agent-b', symbols: ['src/api.ts'] });
     expect(clash).toMatchObject({ granted: false, conflicts: [{ reservation_id: held.reservation_id, run_id: 'agent-a' }] });
     expect(coordB.taskReady().tasks.map((x) => x.task_id)).toEqual([t.task_id]);
-    // B's own records travel back to A; A skips its own on the way.
+    // B's own records travel back to A; each side counts only what it did not have.
     coordB.taskClaim({ run_id: 'agent-b', task_id: t.task_id });
-    expect(JSON.parse((await colony(['coord', 'sync', ...hubFlags], b.dir)).stdout)).toMatchObject({ push: { inserted: 1 }, pull: { received: 1 } });
-    expect(JSON.parse((await colony(['coord', 'pull', ...hubFlags], a.dir)).stdout)).toMatchObject({ received: 3 });
+    expect(JSON.parse((await colony(['coord', 'sync', ...hubFlags], b.dir)).stdout)).toMatchObject({ push: { inserted: 1 }, pull: { received: 0 } });
+    expect(JSON.parse((await colony(['coord', 'pull', ...hubFlags], a.dir)).stdout)).toMatchObject({ received: 1 });
     expect(coordA.taskClaim({ run_id: 'agent-a2', task_id: t.task_id })).toMatchObject({ claimed: false, holder: { run_id: 'agent-b' } });
     // Errors a person can cause get plain messages.
     const noHub = await colony(['coord', 'push', '--repo-id', 'acme/app'], a.dir);
@@ -155,7 +155,8 @@ describe('sync between colonies through a real hub process', () => {
     const markedAfterCrash = (coord.store.db.prepare('SELECT COUNT(*) n FROM coord_pushed').get() as { n: number }).n;
     expect(markedAfterCrash).toBeGreaterThanOrEqual(1500);
     expect(markedAfterCrash).toBeLessThan(5000);
-    hub = await startHubProcess(hubDb);
+    // The same hub comes back at the same address: push state is kept per hub and repository.
+    hub = await startHubProcess(hubDb, Number(new URL(hub.url).port));
     client = new HubClient({ hubUrl: hub.url, repoId: 'acme/crash', identity });
     const again = await push(coord, client, { origin: identity.keyId });
     expect(again.inserted + again.skipped).toBe(5000 - markedAfterCrash);

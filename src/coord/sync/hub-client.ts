@@ -15,6 +15,16 @@ export interface HubClientOptions {
   retries?: number;
   /** First backoff in ms; doubles per attempt. */
   backoffMs?: number;
+  /** Per attempt: a stalled hub (or its stalled database) fails the attempt, which is retried. */
+  timeoutMs?: number;
+}
+
+/** The hub's answer to one push; `refused` lists records naming what another colony owns. */
+export interface PushAnswer {
+  inserted: number;
+  skipped: number;
+  refused?: { record_id: string; reason: string }[];
+  cursor: string;
 }
 
 const REPO_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}\/[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
@@ -23,6 +33,14 @@ const REPO_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}\/[A-Za-z0-9][A-Za-z0-9._-]{0,9
 export class HubClient {
   private readonly base: URL;
   private readonly prefix: string;
+
+  /** Which hub and repository log this client writes to (push state is kept per pair). */
+  get hubUrl(): string {
+    return this.o.hubUrl;
+  }
+  get repoId(): string {
+    return this.o.repoId;
+  }
 
   constructor(private readonly o: HubClientOptions) {
     if (!REPO_ID.test(o.repoId)) throw new ColonyError('bad_repo_id', `repo id '${o.repoId}' must look like owner/slug`);
@@ -42,6 +60,8 @@ export class HubClient {
         retries: this.o.retries ?? 5,
         backoffMs: this.o.backoffMs ?? 200,
         retryable: (status) => status >= 500,
+        retryAfterMaxMs: 5000,
+        maxBackoffMs: 5000,
         discard: (r) => r.arrayBuffer(),
       });
     } catch (err) {
@@ -69,13 +89,13 @@ export class HubClient {
     if (this.o.identity) {
       headers.authorization = authorizationHeader(this.o.identity.keyId, this.o.identity.privateKey, method, target, body ?? new Uint8Array());
     }
-    return fetch(new URL(target, this.base), { method, headers, body });
+    return fetch(new URL(target, this.base), { method, headers, body, signal: AbortSignal.timeout(this.o.timeoutMs ?? 60_000) });
   }
 
-  push(records: readonly WireRecord[]): Promise<{ inserted: number; skipped: number; cursor: string }> {
+  push(records: readonly WireRecord[]): Promise<PushAnswer> {
     const msgpack = (this.o.format ?? 'json') === 'msgpack';
     const body = msgpack ? encode({ records }) : Buffer.from(JSON.stringify({ records }));
-    return this.request('POST', this.prefix, body, msgpack ? 'application/msgpack' : 'application/json') as Promise<{ inserted: number; skipped: number; cursor: string }>;
+    return this.request('POST', this.prefix, body, msgpack ? 'application/msgpack' : 'application/json') as Promise<PushAnswer>;
   }
 
   /**
@@ -85,7 +105,7 @@ export class HubClient {
   pushRows(
     rows: readonly { record_id: string; kind: RecordKind; run_id: string; payload: string; created_at: number; expires_at: number | null }[],
     origin: string,
-  ): Promise<{ inserted: number; skipped: number; cursor: string }> {
+  ): Promise<PushAnswer> {
     if ((this.o.format ?? 'json') === 'msgpack') {
       return this.push(rows.map((r) => ({ ...r, payload: JSON.parse(r.payload) as Record<string, unknown>, origin })));
     }
@@ -95,7 +115,7 @@ export class HubClient {
         `{"kind":${JSON.stringify(r.kind)},"record_id":${JSON.stringify(r.record_id)},"run_id":${JSON.stringify(r.run_id)},"payload":${r.payload},"created_at":${r.created_at},"expires_at":${r.expires_at === null ? 'null' : r.expires_at},"origin":${o}}`,
     );
     const body = Buffer.from(`{"records":[${parts.join(',')}]}`);
-    return this.request('POST', this.prefix, body, 'application/json') as Promise<{ inserted: number; skipped: number; cursor: string }>;
+    return this.request('POST', this.prefix, body, 'application/json') as Promise<PushAnswer>;
   }
 
   pull(since: string, opts: { kinds?: readonly RecordKind[]; limit?: number } = {}): Promise<{ records: WireRecord[]; cursor: string; more: boolean }> {

@@ -13,4 +13,16 @@ export const syncMigrations: Migration[] = [
       CREATE TABLE coord_pushed (record_id TEXT PRIMARY KEY) WITHOUT ROWID;
     `,
   },
+  {
+    version: 7,
+    name: 'coord_pushed_per_hub',
+    up: `
+      -- What each hub has confirmed, per hub and repository id: pushing to a second one must
+      -- send everything again. (The old marks did not say which hub; the first push after
+      -- this re-sends, and the hub skips what it has.)
+      DROP TABLE coord_pushed;
+      CREATE TABLE coord_pushed (record_id TEXT NOT NULL, hub TEXT NOT NULL, repo_id TEXT NOT NULL,
+        PRIMARY KEY (record_id, hub, repo_id)) WITHOUT ROWID;
+    `,
+  },
 ];

@@ -1,5 +1,5 @@
 import type { CoordService, Refusal } from '../service.js';
-import { MAX_PUSH_BATCH, MAX_PUSH_BYTES, type WireRecord } from '../wire.js';
+import { MAX_PUSH_BATCH, MAX_PUSH_BYTES, type RecordKind, type WireRecord } from '../wire.js';
 import type { HubClient } from './hub-client.js';
 
 export { MAX_PUSH_BATCH };
@@ -12,6 +12,8 @@ export interface PushResult {
   inserted: number;
   skipped: number;
   batches: number;
+  /** Records the hub refused: they name a reservation or run another colony owns. */
+  refused: number;
 }
 
 export interface PullResult {
@@ -31,20 +33,22 @@ export interface PullResult {
 export async function push(
   coord: CoordService,
   client: HubClient,
-  opts: { origin: string; onProgress?: (done: number, total: number) => void },
+  opts: { origin: string; kinds?: readonly RecordKind[]; onProgress?: (done: number, total: number) => void },
 ): Promise<PushResult> {
   const db = coord.store.db;
+  const kinds = opts.kinds?.length ? opts.kinds : undefined;
   const pending = db
     .prepare(
       `SELECT record_id, kind, run_id, payload, created_at, expires_at FROM coord_records r
-       WHERE origin = 'local' AND NOT EXISTS (SELECT 1 FROM coord_pushed p WHERE p.record_id = r.record_id) ORDER BY created_at, record_id`,
+       WHERE origin = 'local' ${kinds ? `AND kind IN (${kinds.map(() => '?').join(',')})` : ''} AND NOT EXISTS (SELECT 1 FROM coord_pushed p WHERE p.record_id = r.record_id AND p.hub = ? AND p.repo_id = ?)
+       ORDER BY created_at, record_id`,
     )
-    .all() as { record_id: string; kind: WireRecord['kind']; run_id: string; payload: string; created_at: number; expires_at: number | null }[];
-  const markOne = db.prepare('INSERT OR IGNORE INTO coord_pushed (record_id) VALUES (?)');
+    .all(...(kinds ?? []), client.hubUrl, client.repoId) as { record_id: string; kind: WireRecord['kind']; run_id: string; payload: string; created_at: number; expires_at: number | null }[];
+  const markOne = db.prepare('INSERT OR IGNORE INTO coord_pushed (record_id, hub, repo_id) VALUES (?, ?, ?)');
   const mark = db.transaction((ids: string[]) => {
-    for (const id of ids) markOne.run(id);
+    for (const id of ids) markOne.run(id, client.hubUrl, client.repoId);
   });
-  const result: PushResult = { inserted: 0, skipped: 0, batches: 0 };
+  const result: PushResult = { inserted: 0, skipped: 0, batches: 0, refused: 0 };
   const batches: (typeof pending)[] = [];
   // At most MAX_PUSH_BATCH records and MAX_PUSH_BYTES per request: the hub refuses more.
   let batch: typeof pending = [];
@@ -71,6 +75,7 @@ export async function push(
       mark(rows.map((row) => row.record_id));
       result.inserted += r.inserted;
       result.skipped += r.skipped;
+      result.refused += r.refused?.length ?? 0;
       result.batches++;
       done += rows.length;
       opts.onProgress?.(done, pending.length);
@@ -83,24 +88,38 @@ export async function push(
 /**
  * Pull from the saved cursor until the hub says there is no more. Each page's records and
  * the cursor after it are stored in one transaction: a crash neither loses nor doubles.
+ * With `kinds`, `since` or `limit` it is a stateless read instead: records are applied but
+ * the saved cursor is left alone (a read of some kinds, or from elsewhere, must not move
+ * it past records it did not take); `limit` stops after that many records.
  */
 export async function pull(
   coord: CoordService,
   client: HubClient,
-  opts: { hub: string; repoId: string; ownOrigin?: string; onProgress?: (received: number) => void },
+  opts: {
+    hub: string;
+    repoId: string;
+    ownOrigin?: string;
+    kinds?: readonly RecordKind[];
+    since?: string;
+    limit?: number;
+    onProgress?: (received: number) => void;
+  },
 ): Promise<PullResult> {
+  const stateless = !!opts.kinds?.length || opts.since !== undefined || opts.limit !== undefined;
   const db = coord.store.db;
   const getCursor = db.prepare('SELECT cursor FROM coord_sync_state WHERE hub = ? AND repo_id = ?');
   const saveCursor = db.prepare(
     `INSERT INTO coord_sync_state (hub, repo_id, cursor, updated_at) VALUES (?, ?, ?, ?)
      ON CONFLICT (hub, repo_id) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at`,
   );
-  let cursor = (getCursor.get(opts.hub, opts.repoId) as { cursor: string } | undefined)?.cursor ?? '0';
+  let cursor = opts.since ?? (getCursor.get(opts.hub, opts.repoId) as { cursor: string } | undefined)?.cursor ?? '0';
+  let read = 0;
   let received = 0;
   let refused = 0;
   const refusals: Refusal[] = [];
   for (;;) {
-    const page = await client.pull(cursor);
+    const left = opts.limit === undefined ? undefined : Math.min(opts.limit - read, 1000);
+    const page = await client.pull(cursor, { kinds: opts.kinds?.length ? opts.kinds : undefined, limit: left });
     // Our own records come back from the hub under our origin: we already have them.
     const foreign = page.records.filter((r) => r.origin !== opts.ownOrigin && r.origin !== 'local');
     db.transaction(() => {
@@ -109,12 +128,14 @@ export async function pull(
         refused += w.refused.length;
         refusals.push(...w.refused.slice(0, Math.max(0, 20 - refusals.length)));
       }
-      saveCursor.run(opts.hub, opts.repoId, page.cursor, Date.now());
+      if (!stateless) saveCursor.run(opts.hub, opts.repoId, page.cursor, Date.now());
     })();
-    received += page.records.length;
+    // What this colony did not have: its own records coming back are not news.
+    received += foreign.length;
+    read += page.records.length;
     cursor = page.cursor;
     opts.onProgress?.(received);
-    if (!page.more) break;
+    if (!page.more || (opts.limit !== undefined && read >= opts.limit)) break;
   }
   return { received, cursor, refused, refusals };
 }
