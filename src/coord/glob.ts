@@ -11,7 +11,7 @@
  */
 
 /** Limits on what a glob may ask for; a glob over them is refused with the rule named. */
-export const GLOB_LIMITS = { maxStars: 16, maxAlternatives: 32, maxClasses: 32 } as const;
+export const GLOB_LIMITS = { maxStars: 16, maxAlternatives: 32, maxClasses: 32, maxExpandedLength: 4096 } as const;
 
 export class GlobError extends Error {}
 
@@ -136,72 +136,68 @@ function classHas(n: Extract<Node, { t: 'class' }>, c: string): boolean {
 }
 
 /**
- * Does `path` match the node list? `on[i]`: at the start of node i; `mid[i]`: inside node i
- * (part-way through a segment of `segs`, or past the '/' of `tail`). Each character touches
- * each state at most once: O(path × nodes), whatever the pattern.
+ * Does `path` match the node list? A state is `2i` (at the start of node i) or `2i + 1`
+ * (inside node i: part-way through a segment of `segs`, or past the '/' of `tail`); the
+ * live states are kept as a list, deduplicated per step, so each character costs one step
+ * per live state (a handful for real globs) and never more than one per state: the whole
+ * match is O(path × nodes) at worst, whatever the pattern.
  */
 function simulate(nodes: readonly Node[], path: string): boolean {
   const n = nodes.length;
-  let on = new Uint8Array(n + 1);
-  let mid = new Uint8Array(n + 1);
-  let nextOn = new Uint8Array(n + 1);
-  let nextMid = new Uint8Array(n + 1);
-  const close = (): void => {
-    // Epsilon moves only go forward, so one pass in order reaches the fixed point.
-    for (let i = 0; i < n; i++) {
-      const t = nodes[i]!.t;
-      if ((on[i] && (t === 'star' || t === 'segs' || t === 'tail' || t === 'all')) || (mid[i] && t === 'tail')) on[i + 1] = 1;
-    }
+  const seen = new Uint32Array(2 * (n + 1));
+  let step = 1;
+  const add = (list: number[], s: number): void => {
+    if (seen[s] === step) return;
+    seen[s] = step;
+    list.push(s);
+    // Epsilon moves (skip a star, an empty run of segments, an empty tail) go forward only.
+    const i = s >> 1;
+    if (i >= n) return;
+    const t = nodes[i]!.t;
+    if ((s & 1) === 0 ? t === 'star' || t === 'segs' || t === 'tail' || t === 'all' : t === 'tail') add(list, 2 * (i + 1));
   };
-  on[0] = 1;
-  close();
+  let live: number[] = [];
+  add(live, 0);
   for (let p = 0; p < path.length; p++) {
     const c = path[p]!;
-    nextOn.fill(0);
-    nextMid.fill(0);
-    let alive = false;
-    for (let i = 0; i < n; i++) {
+    step++;
+    const next: number[] = [];
+    for (const s of live) {
+      const i = s >> 1;
+      if (i >= n) continue; // the end: nothing left to consume a character
       const node = nodes[i]!;
-      if (on[i]) {
+      if ((s & 1) === 0) {
         switch (node.t) {
           case 'lit':
-            if (c === node.c) nextOn[i + 1] = 1;
+            if (c === node.c) add(next, 2 * (i + 1));
             break;
           case 'any':
-            if (c !== '/') nextOn[i + 1] = 1;
+            if (c !== '/') add(next, 2 * (i + 1));
             break;
           case 'class':
-            if (c !== '/' && classHas(node, c)) nextOn[i + 1] = 1;
+            if (c !== '/' && classHas(node, c)) add(next, 2 * (i + 1));
             break;
           case 'star':
-            if (c !== '/') nextOn[i] = 1;
+            if (c !== '/') add(next, 2 * i);
             break;
           case 'segs':
             // A segment is never empty: '/' right at its start does not begin one.
-            if (c !== '/') nextMid[i] = 1;
+            if (c !== '/') add(next, 2 * i + 1);
             break;
           case 'tail':
-            if (c === '/') nextMid[i] = 1;
+            if (c === '/') add(next, 2 * i + 1);
             break;
           case 'all':
-            nextOn[i] = 1;
+            add(next, 2 * i);
             break;
         }
-      }
-      if (mid[i]) {
-        if (node.t === 'segs') {
-          if (c === '/') nextOn[i] = 1;
-          else nextMid[i] = 1;
-        } else if (node.t === 'tail') nextMid[i] = 1;
-      }
+      } else if (node.t === 'segs') add(next, c === '/' ? 2 * i : 2 * i + 1);
+      else if (node.t === 'tail') add(next, 2 * i + 1);
     }
-    [on, nextOn] = [nextOn, on];
-    [mid, nextMid] = [nextMid, mid];
-    close();
-    for (let i = 0; i <= n && !alive; i++) alive = on[i] === 1 || mid[i] === 1;
-    if (!alive) return false;
+    if (next.length === 0) return false;
+    live = next;
   }
-  return on[n] === 1;
+  return live.includes(2 * n);
 }
 
 /**
@@ -211,7 +207,11 @@ function simulate(nodes: readonly Node[], path: string): boolean {
 export function compileGlob(glob: string): (path: string) => boolean {
   if (glob.startsWith('!')) throw new GlobError("a negated glob ('!…') cannot be reserved");
   if (glob.includes('\\')) throw new GlobError("backslash escapes are not supported in globs");
-  const alternatives = expandBraces(glob).map(compileAlternative);
+  const expanded = expandBraces(glob);
+  if (expanded.reduce((n, a) => n + a.length, 0) > GLOB_LIMITS.maxExpandedLength) {
+    throw new GlobError(`braces expand to more than ${GLOB_LIMITS.maxExpandedLength} characters`);
+  }
+  const alternatives = expanded.map(compileAlternative);
   for (const nodes of alternatives) {
     if (nodes.filter((n) => n.t !== 'lit' && n.t !== 'any' && n.t !== 'class').length > GLOB_LIMITS.maxStars) {
       throw new GlobError(`at most ${GLOB_LIMITS.maxStars} '*' or '**' wildcards per glob`);

@@ -53,6 +53,7 @@ describe('glob matching', () => {
   it('refuses globs past the complexity limits, naming the rule', () => {
     expect(() => compileGlob('a/' + '*x'.repeat(GLOB_LIMITS.maxStars + 1))).toThrow(/at most 16 '\*' or '\*\*' wildcards/);
     expect(() => compileGlob('{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}')).toThrow(/more than 32 alternatives/);
+    expect(() => compileGlob('x'.repeat(200) + '{a,b}'.repeat(5))).toThrow(/more than 4096 characters/);
     expect(() => compileGlob('a/[bc')).toThrow(/unclosed '\['/);
     expect(() => compileGlob('a/{b,c')).toThrow(/unclosed '\{'/);
     expect(() => compileGlob('!a/*')).toThrow(GlobError);
