@@ -1,14 +1,27 @@
 import { sha256Hex } from '../lib/ids.js';
 import type { RecordKind, WireRecord } from './wire.js';
 
-/** JSON with object keys sorted, so equal payloads hash equally wherever they were written. */
+/**
+ * JSON with object keys sorted, so equal payloads hash equally wherever they were written.
+ * Built by concatenation: the hub checks every pushed record's hash, so this is on its hot path.
+ */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const keys = Object.keys(value as Record<string, unknown>)
-    .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
-    .sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
+  if (Array.isArray(value)) {
+    let s = '[';
+    for (let i = 0; i < value.length; i++) s += (i ? ',' : '') + canonicalJson(value[i]);
+    return s + ']';
+  }
+  const o = value as Record<string, unknown>;
+  let s = '{';
+  let first = true;
+  for (const k of Object.keys(o).sort()) {
+    const v = o[k];
+    if (v === undefined) continue;
+    s += (first ? '' : ',') + JSON.stringify(k) + ':' + canonicalJson(v);
+    first = false;
+  }
+  return s + '}';
 }
 
 /** record_id = content hash of kind + payload. */
