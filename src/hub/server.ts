@@ -135,7 +135,11 @@ export function buildHub(opts: HubOptions): FastifyInstance {
    */
   async function authenticate(req: FastifyRequest): Promise<string | undefined> {
     const p = pending.get(req);
-    if (!p) return undefined; // unsigned, and the hub allows it (onRequest refused otherwise)
+    if (!p) {
+      // Unsigned, and the hub allows it; anything else here never passed the header check.
+      if (opts.allowUnsigned && !req.headers.authorization) return undefined;
+      return unauthorized('missing Colony-Sig authorization header');
+    }
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     if (!verifySignature(keyObject(p.publicKey), p.sig, req.method, req.url, body)) return unauthorized('bad signature');
     if (!(await opts.store.rememberSignature(p.sig.bytes, p.sig.ts, now() - MAX_SKEW_S))) return unauthorized('signature already used (replay)');
