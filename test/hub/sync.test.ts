@@ -97,7 +97,7 @@ describe('sync between colonies through a real hub process', () => {
     expect(JSON.parse((await colony(['hub', 'keys', 'rm', ids[1]!, '--db', `sqlite:${hubDb}`, '--json'], a.dir)).stdout)).toEqual({ removed: true });
     coordB.reserve({ run_id: 'agent-b', symbols: ['after/removal.ts'] });
     expect((await colony(['coord', 'push', ...hubFlags], b.dir)).stderr).toMatch(/unknown key/);
-  }, 60_000);
+  }, 180_000);
 
   it('daemons started with --hub keep in sync: a reservation on one blocks agents on the other', async () => {
     const hubDir = tempDir();
@@ -128,7 +128,7 @@ describe('sync between colonies through a real hub process', () => {
     );
     expect(blocked[0]).toMatchObject({ run_id: 'east', reservation_id: granted.body.reservation_id });
     expect((await api(daemons[1]!.url, 'POST', '/coord/reserve', { run_id: 'west', symbols: ['lib/core.ts'] })).body.granted).toBe(false);
-  }, 60_000);
+  }, 180_000);
 
   it('a hub killed during a push and restarted loses and doubles nothing', async () => {
     const hubDir = tempDir();
@@ -171,5 +171,5 @@ describe('sync between colonies through a real hub process', () => {
     expect(reader.gatherRecords(['reservation'])).toHaveLength(5000);
     // Pulling again from the saved cursor brings nothing new.
     expect((await pull(reader, new HubClient({ hubUrl: hub.url, repoId: 'acme/crash', identity: readerId }), { hub: hub.url, repoId: 'acme/crash', ownOrigin: readerId.keyId })).received).toBe(0);
-  }, 60_000);
+  }, 180_000);
 });
