@@ -96,7 +96,7 @@ describe('agent adapters', () => {
     });
     expect(gemini.files).toEqual([
       { path: '/s/gemini-policy.toml', content: expect.stringContaining('toolName = "run_shell_command"') },
-      { path: '/w/.gemini/settings.json', content: JSON.stringify({ mcpServers: { colony: { ...mcp, trust: true } } }, null, 2) + '\n', mergeJson: true },
+      { path: '/w/.gemini/settings.json', content: JSON.stringify({ mcpServers: { colony: { ...mcp, trust: true, timeout: 600_000 } } }, null, 2) + '\n', mergeJson: true },
     ]);
     expect(adapterFor('aider').invocation(cfg('aider', { args: ['--no-git'] }), req('p'))).toEqual({
       bin: 'aider',

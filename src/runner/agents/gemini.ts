@@ -40,7 +40,10 @@ export const geminiAdapter: AgentAdapter = {
     }
     if (req.model) args.push('--model', req.model);
     if (req.mcp) {
-      const settings = { mcpServers: { colony: { command: req.mcp.command, args: req.mcp.args, trust: true } } };
+      // trust: headless runs cannot confirm tool calls. timeout: gemini's own default for runs,
+      // said explicitly because `gemini mcp list` otherwise gives a server 5 s, less than a cold
+      // bridge start on a busy machine.
+      const settings = { mcpServers: { colony: { command: req.mcp.command, args: req.mcp.args, trust: true, timeout: 600_000 } } };
       files.push({ path: join(req.workspace, GEMINI_WORKSPACE_SETTINGS), content: JSON.stringify(settings, null, 2) + '\n', mergeJson: true });
     }
     return {
