@@ -22,8 +22,8 @@ afterAll(async () => {
 const MODE: Record<PermissionLevel, string> = { read_only: 'dontAsk', edit: 'acceptEdits', full: 'bypassPermissions' };
 
 describe(`contract: ${REAL_CLIS.claude.pkg}@${REAL_CLIS.claude.version}`, () => {
-  it.each(PERMISSION_LEVELS)('%s: takes the prompt on stdin (starting with "-"), the model, the level and Colony’s MCP server; fails only for lack of a login', async (permissions) => {
-    if (!bin) return;
+  it.for(PERMISSION_LEVELS)('%s: takes the prompt on stdin (starting with "-"), the model, the level and Colony’s MCP server; fails only for lack of a login', async (permissions, ctx) => {
+    if (!bin) return ctx.skip();
     const job = await sampleJob('claude', bin, { prompt: DASH_PROMPT, permissions, model: 'sonnet', repo: repo.dir });
     try {
       expect(job.invocation.args.join(' ')).not.toContain(DASH_PROMPT);

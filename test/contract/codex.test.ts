@@ -24,8 +24,8 @@ afterAll(async () => {
 const NETWORK_ERROR = /^\{"type":"error".*(Reconnecting|stream disconnected|failed to lookup address|error sending request)/;
 
 describe(`contract: ${REAL_CLIS.codex.pkg}@${REAL_CLIS.codex.version}`, () => {
-  it.each(PERMISSION_LEVELS)('%s: takes the prompt on stdin (starting with "-"), the model, the level and Colony’s MCP server; fails only for the network', async (permissions) => {
-    if (!bin) return;
+  it.for(PERMISSION_LEVELS)('%s: takes the prompt on stdin (starting with "-"), the model, the level and Colony’s MCP server; fails only for the network', async (permissions, ctx) => {
+    if (!bin) return ctx.skip();
     const job = await sampleJob('codex', bin, { prompt: DASH_PROMPT, permissions, model: 'gpt-5-codex', repo: repo.dir });
     try {
       expect(job.invocation.args.join(' ')).not.toContain(DASH_PROMPT);
@@ -40,8 +40,8 @@ describe(`contract: ${REAL_CLIS.codex.pkg}@${REAL_CLIS.codex.version}`, () => {
     }
   });
 
-  it('lists Colony’s bridge among its MCP servers under the same -c overrides (codex mcp get/list)', async () => {
-    if (!bin) return;
+  it('lists Colony’s bridge among its MCP servers under the same -c overrides (codex mcp get/list)', async (ctx) => {
+    if (!bin) return ctx.skip();
     const job = await sampleJob('codex', bin, { prompt: 'p', permissions: 'edit', model: 'gpt-5-codex', repo: repo.dir });
     try {
       const overrides = job.invocation.args.flatMap((a, i, all) => (all[i - 1] === '-c' ? ['-c', a] : []));

@@ -24,8 +24,8 @@ afterAll(async () => {
 const CONFIG_COMPLAINT = /Security Warning|is insecure|Skipping|Policy file (error|warning)|not running in a trusted directory|Invalid approval mode/i;
 
 describe(`contract: ${REAL_CLIS.gemini.pkg}@${REAL_CLIS.gemini.version}`, () => {
-  it.each(PERMISSION_LEVELS)('%s: takes the prompt on stdin (starting with "-"), the model, the level and its settings; fails only for lack of credentials (exit 41)', async (permissions) => {
-    if (!bin) return;
+  it.for(PERMISSION_LEVELS)('%s: takes the prompt on stdin (starting with "-"), the model, the level and its settings; fails only for lack of credentials (exit 41)', async (permissions, ctx) => {
+    if (!bin) return ctx.skip();
     const job = await sampleJob('gemini', bin, { prompt: DASH_PROMPT, permissions, model: 'gemini-2.5-pro', repo: repo.dir });
     try {
       expect(job.invocation.args.join(' ')).not.toContain(DASH_PROMPT);
@@ -40,8 +40,8 @@ describe(`contract: ${REAL_CLIS.gemini.pkg}@${REAL_CLIS.gemini.version}`, () => 
     }
   });
 
-  it('lists Colony’s bridge, connected, among its MCP servers in the job’s workspace (gemini mcp list)', async () => {
-    if (!bin) return;
+  it('lists Colony’s bridge, connected, among its MCP servers in the job’s workspace (gemini mcp list)', async (ctx) => {
+    if (!bin) return ctx.skip();
     const job = await sampleJob('gemini', bin, { prompt: 'p', permissions: 'edit', model: 'gemini-2.5-pro', repo: repo.dir });
     try {
       const out: string[] = [];
