@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { PERMISSION_LEVELS } from '../runner/agents/permissions.js';
 import { InvalidInputError } from '../lib/errors.js';
 import type { JobEvent, JobRecord } from '../runner/types.js';
 import { FINISHED_STATUSES } from '../runner/types.js';
@@ -95,6 +96,9 @@ export function registerRun(program: Command): void {
     .argument('<prompt>', 'what the agent should do')
     .option('--agent <name>', 'configured agent to run (default: default_agent)')
     .option('--model <model>', 'model for the agent')
+    .addOption(
+      new Option('--permissions <level>', 'what the agent may do, up to its configured level (default: that level)').choices(PERMISSION_LEVELS),
+    )
     .option('--timeout <s>', 'seconds the job may run', positiveInt('--timeout'))
     .option('--base-ref <ref>', 'branch or commit to start from (default: HEAD)')
     .option('--wait', 'wait for the job to finish and print it')
@@ -107,6 +111,7 @@ export function registerRun(program: Command): void {
         prompt,
         agent: o.agent,
         model: o.model,
+        permissions: o.permissions,
         timeout_s: o.timeout,
         base_ref: o.baseRef,
       });

@@ -3,6 +3,8 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { isAbsolute, join } from 'node:path';
 import { promisify } from 'node:util';
 import { COLONY_BIN } from '../lib/package-root.js';
+import type { Holder } from './reservations.js';
+import { isPlainPath } from './symbols.js';
 
 const execFileP = promisify(execFile);
 const MARKER = '# colony pre-commit hook';
@@ -37,4 +39,28 @@ export async function installPreCommitHook(repoDir: string): Promise<{ path: str
   writeFileSync(path, hookScript());
   chmodSync(path, 0o755);
   return { path, installed: true };
+}
+
+/**
+ * The hook's rule, in-process (for the runner's own commit of a job's leftovers): reservations
+ * of other runs over plain paths about to be committed by `runId`. Empty when nothing blocks.
+ */
+export function reservedByOtherRuns(
+  check: (input: { symbols: string[] }) => { holders: Holder[] },
+  paths: string[],
+  runId: string,
+): Holder[] {
+  const plain = paths.filter(isPlainPath);
+  const blocked: Holder[] = [];
+  for (let i = 0; i < plain.length; i += 500) {
+    for (const h of check({ symbols: plain.slice(i, i + 500) }).holders) {
+      if (h.run_id !== runId && !blocked.some((b) => b.reservation_id === h.reservation_id)) blocked.push(h);
+    }
+  }
+  return blocked;
+}
+
+/** One line per holder, for an error message. */
+export function describeHolders(hs: Holder[]): string {
+  return hs.map((h) => `${h.symbols.join(', ')} reserved by run ${h.run_id} (${h.reservation_id}, until ${h.expires_at})`).join('; ');
 }

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { describeZodError } from '../lib/validate.js';
 import { ColonyError } from '../lib/errors.js';
 import { colonyPaths } from './paths.js';
+import { DEFAULT_PERMISSIONS, PERMISSION_LEVELS } from '../runner/agents/permissions.js';
 import { parseEmbedderSpec, type EmbedderSettings } from '../memory/embedders/index.js';
 
 /** How an agent CLI is started; see runner/agents. */
@@ -20,15 +21,17 @@ export const agentConfigSchema = z
     /** Models this agent offers, listed by GET /v1/models. */
     models: z.array(z.string()).default([]),
     env: z.record(z.string()).default({}),
+    /** The most this agent's jobs may do (a job may ask for less); see runner/agents/permissions. */
+    permissions: z.enum(PERMISSION_LEVELS).default(DEFAULT_PERMISSIONS),
   })
   .strict();
 export type AgentConfig = z.infer<typeof agentConfigSchema>;
 
 const DEFAULT_AGENTS: Record<string, AgentConfig> = {
-  claude: { type: 'claude', args: [], models: ['sonnet', 'opus', 'haiku'], env: {} },
-  codex: { type: 'codex', args: [], models: [], env: {} },
-  gemini: { type: 'gemini', args: [], models: [], env: {} },
-  aider: { type: 'aider', args: [], models: [], env: {} },
+  claude: { type: 'claude', args: [], models: ['sonnet', 'opus', 'haiku'], env: {}, permissions: DEFAULT_PERMISSIONS },
+  codex: { type: 'codex', args: [], models: [], env: {}, permissions: DEFAULT_PERMISSIONS },
+  gemini: { type: 'gemini', args: [], models: [], env: {}, permissions: DEFAULT_PERMISSIONS },
+  aider: { type: 'aider', args: [], models: [], env: {}, permissions: DEFAULT_PERMISSIONS },
 };
 
 /** true/false from JSON, or from an environment variable's text. */

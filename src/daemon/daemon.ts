@@ -25,9 +25,9 @@ import { Reembedder } from '../memory/reembed.js';
 import { listenMemoryLog } from '../memory/log-channel.js';
 import { LexicalEmbedder, checkEmbedder, createEmbedder, deferredEmbedder, prepareEmbedder, type Embedder } from '../memory/embedders/index.js';
 import { startSocketServer, type SocketServer } from '../mcp/socket-server.js';
-import { writeAgentMcpConfig } from '../mcp/agent-config.js';
+import { agentMcpServer } from '../mcp/agent-config.js';
 import { CoordService } from '../coord/service.js';
-import { installPreCommitHook } from '../coord/hook.js';
+import { describeHolders, installPreCommitHook, reservedByOtherRuns } from '../coord/hook.js';
 import { startSyncLoop } from '../coord/sync/index.js';
 import { startGcLoop } from '../coord/gc.js';
 
@@ -126,7 +126,11 @@ async function startLocked(
     logger: logger.child({ component: 'runner' }),
     paths,
     extras: {
-      mcpConfig: (jobDir) => writeAgentMcpConfig(jobDir, { repo: config.repo }),
+      mcpServer: () => agentMcpServer({ repo: config.repo }),
+      checkCommit: (paths, runId) => {
+        const blocked = reservedByOtherRuns((i) => coord.check(i), paths, runId);
+        return blocked.length ? `the job's changes touch files reserved by other runs, so its branch was not kept: ${describeHolders(blocked)}` : undefined;
+      },
       onWorkspace: async (ws) => {
         await installPreCommitHook(ws.dir);
       },

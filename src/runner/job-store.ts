@@ -1,6 +1,7 @@
 import type { Statement } from 'better-sqlite3';
 import type { Db } from '../lib/sqlite.js';
 import type { DiffStat, JobEvent, JobEventType, JobRecord, JobStatus, Usage } from './types.js';
+import type { PermissionLevel } from './agents/permissions.js';
 
 /** A job row as stored: times are epoch milliseconds, structured fields JSON text. */
 interface JobRow {
@@ -9,6 +10,7 @@ interface JobRow {
   status: JobStatus;
   agent: string;
   model: string | null;
+  permissions: PermissionLevel | null;
   prompt: string;
   timeout_s: number;
   base_ref: string | null;
@@ -32,6 +34,7 @@ export interface NewJob {
   id: string;
   agent: string;
   model: string | null;
+  permissions: PermissionLevel;
   prompt: string;
   timeout_s: number;
   base_ref: string | null;
@@ -76,6 +79,7 @@ function toRecord(r: JobRow): JobRecord {
     status: r.status,
     agent: r.agent,
     model: r.model,
+    permissions: r.permissions,
     prompt: r.prompt,
     timeout_s: r.timeout_s,
     base_ref: r.base_ref,
@@ -103,8 +107,8 @@ export class JobStore {
 
   constructor(private readonly db: Db) {
     this.stmts = {
-      insert: db.prepare(`INSERT INTO jobs (id, status, agent, model, prompt, timeout_s, base_ref, metadata, source, created_at)
-        VALUES (@id, 'queued', @agent, @model, @prompt, @timeout_s, @base_ref, @metadata, @source, @created_at)`),
+      insert: db.prepare(`INSERT INTO jobs (id, status, agent, model, permissions, prompt, timeout_s, base_ref, metadata, source, created_at)
+        VALUES (@id, 'queued', @agent, @model, @permissions, @prompt, @timeout_s, @base_ref, @metadata, @source, @created_at)`),
       get: db.prepare('SELECT * FROM jobs WHERE id = ?'),
       byStatus: db.prepare('SELECT * FROM jobs WHERE status = ? ORDER BY seq'),
       interrupt: db.prepare(`UPDATE jobs SET status = 'failed', error = 'interrupted', finished_at = ?

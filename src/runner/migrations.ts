@@ -41,4 +41,11 @@ export const runnerMigrations: Migration[] = [
       CREATE INDEX job_events_job ON job_events(job_id, id);
     `,
   },
+  {
+    // Numbers are global across domains (daemon/migrations.ts): 7 was the next free one.
+    version: 7,
+    name: 'runner_job_permissions',
+    // The permission level chosen at submit; older rows run at their agent's configured level.
+    up: `ALTER TABLE jobs ADD COLUMN permissions TEXT;`,
+  },
 ];

@@ -13,6 +13,8 @@ import { Scheduler } from './scheduler.js';
 import { WorkspaceManager } from './workspace.js';
 import { adapterFor } from './agents/index.js';
 import type { McpServerSpec } from './agents/types.js';
+import { permitsLevel, type PermissionLevel } from './agents/permissions.js';
+import { placeAgentFiles } from './agent-files.js';
 import { runProcess } from './process.js';
 import type { Workspace } from './workspace-types.js';
 import {
@@ -28,10 +30,15 @@ import {
 
 /** Hooks the daemon gives the runner to prepare a workspace beyond git (MCP config, pre-commit hook). */
 export interface WorkspaceExtras {
-  /** Colony's MCP server for the agent, its files written into the job's scratch directory. */
-  mcpConfig?: (jobDir: string) => McpServerSpec | undefined;
+  /** Colony's MCP server, offered to every job's agent in its CLI's own configuration. */
+  mcpServer?: () => McpServerSpec | undefined;
   /** Called once the workspace exists, before the agent starts. */
   onWorkspace?: (ws: Workspace) => Promise<void>;
+  /**
+   * The reservation check of the pre-commit hook, for the runner's own commit of the
+   * agent's leftovers: returns why these paths may not be committed by this run, or nothing.
+   */
+  checkCommit?: (paths: string[], runId: string) => Promise<string | undefined> | string | undefined;
 }
 
 export interface RunnerOptions {
@@ -141,6 +148,13 @@ export class Runner {
         fields: ['agent'],
       });
     }
+    const allowed = config.agents[agent]!.permissions;
+    if (req.permissions && !permitsLevel(allowed, req.permissions)) {
+      throw new InvalidInputError(
+        `permissions '${req.permissions}' is more than agent '${agent}' allows ('${allowed}'); raise agents.${agent}.permissions in .colony/config.json to allow it`,
+        { fields: ['permissions'] },
+      );
+    }
     if (Buffer.byteLength(req.prompt, 'utf8') > config.max_prompt_bytes) {
       throw new PayloadTooLargeError(`prompt exceeds max_prompt_bytes (${config.max_prompt_bytes} bytes)`);
     }
@@ -152,6 +166,7 @@ export class Runner {
       id,
       agent,
       model: req.model ?? null,
+      permissions: req.permissions ?? allowed,
       prompt: req.prompt,
       timeout_s: req.timeout_s ?? config.job_timeout,
       base_ref: req.base_ref ?? null,
@@ -294,10 +309,9 @@ export class Runner {
     this.transition(id, patch.status, { ...patch, finished_at: this.opts.clock.now() });
   }
 
-  /** Per-job scratch outside the workspace (agent config files that must not be committed). */
-  private makeJobDir(dir: string): string {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    return dir;
+  /** The level a job runs at: what it asked, capped by its agent's level now (the config may have changed since). */
+  private static levelFor(asked: PermissionLevel | null, allowed: PermissionLevel): PermissionLevel {
+    return asked && permitsLevel(allowed, asked) ? asked : allowed;
   }
 
   /** One job from preparing to its final status. Never throws: failures become the job's status. */
@@ -329,11 +343,18 @@ export class Runner {
       const agentConfig = config.agents[job.agent];
       if (!agentConfig) throw new ColonyError('unknown_agent', `agent '${job.agent}' is no longer configured`);
       const adapter = adapterFor(agentConfig.type);
+      const permissions = Runner.levelFor(job.permissions, agentConfig.permissions);
+      // Per-job scratch outside the workspace: agent config files that must not be committed.
+      mkdirSync(jobDir, { recursive: true, mode: 0o700 });
       const invocation = adapter.invocation(agentConfig, {
         prompt: job.prompt,
         model: job.model,
-        mcp: this.opts.extras?.mcpConfig ? this.opts.extras.mcpConfig(this.makeJobDir(jobDir)) : undefined,
+        permissions,
+        workspace: workspace.dir,
+        scratchDir: jobDir,
+        mcp: this.opts.extras?.mcpServer?.(),
       });
+      const agentFiles = await placeAgentFiles(invocation.files ?? [], workspace.dir);
       const parser = adapter.createParser();
       let result: string | null = null;
       let usage: Usage | null = null;
@@ -365,6 +386,7 @@ export class Runner {
           COLONY_URL: this.daemonUrl,
           COLONY_TOKEN: this.token,
           COLONY_REPO: config.repo,
+          COLONY_PERMISSIONS: permissions,
         },
         timeoutMs: job.timeout_s * 1000,
         killGraceMs: config.kill_grace_ms,
@@ -381,12 +403,14 @@ export class Runner {
         },
       });
       onAgentEvents(parser.end(proc.exitCode));
+      await agentFiles.restore();
 
       if (proc.notFound) {
         this.finishJob(id, { status: 'failed', error: `agent binary '${invocation.bin}' not found on PATH` });
         return;
       }
-      const finished = await this.workspaces.finish(workspace, id);
+      const checkCommit = this.opts.extras?.checkCommit;
+      const finished = await this.workspaces.finish(workspace, id, checkCommit ? { checkCommit: (paths) => checkCommit(paths, id) } : {});
       const common = {
         exit_code: proc.exitCode,
         result,
@@ -414,10 +438,12 @@ export class Runner {
       const cancelled = controller.signal.aborted;
       const message = err instanceof Error ? err.message : String(err);
       if (!cancelled) log.warn({ err: message }, 'job failed');
-      this.finishJob(id, cancelled ? { status: 'cancelled', error: 'cancelled' } : { status: 'failed', error: message });
+      // A refused leftover commit means the branch was never fetched back: do not name it.
+      const noBranch = err instanceof ColonyError && err.code === 'commit_refused' ? { branch: null } : {};
+      this.finishJob(id, cancelled ? { status: 'cancelled', error: 'cancelled' } : { status: 'failed', error: message, ...noBranch });
     } finally {
       this.controllers.delete(id);
-      if (this.opts.extras?.mcpConfig) rmSync(jobDir, { recursive: true, force: true });
+      rmSync(jobDir, { recursive: true, force: true });
       if (ws) {
         await this.workspaces.remove(ws, outcome).catch((err: Error) => log.warn({ err: err.message }, 'workspace cleanup failed'));
         if (outcome === 'success' || config.keep_workspace === 'never') this.store.update(id, { workspace: null });

@@ -1,3 +1,5 @@
+import type { PermissionLevel } from './agents/permissions.js';
+
 export const JOB_STATUSES = [
   'queued',
   'preparing',
@@ -32,6 +34,8 @@ export interface JobRecord {
   status: JobStatus;
   agent: string;
   model: string | null;
+  /** The permission level asked at submit; null for jobs from before the setting existed. */
+  permissions: PermissionLevel | null;
   prompt: string;
   timeout_s: number;
   base_ref: string | null;
@@ -55,6 +59,8 @@ export interface ExecuteRequest {
   prompt: string;
   agent?: string;
   model?: string;
+  /** No higher than the agent's configured level; defaults to it. */
+  permissions?: PermissionLevel;
   timeout_s?: number;
   base_ref?: string;
   metadata?: Record<string, unknown>;

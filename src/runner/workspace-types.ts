@@ -14,6 +14,13 @@ export interface Workspace {
   branch: string;
   /** Commit the workspace started from. */
   baseCommit: string;
+  /** Untracked files the setup command created, with their blob ids then: not the agent's work. */
+  setupFiles?: Map<string, string>;
+}
+
+export interface FinishOptions {
+  /** The reservation check for the leftover commit: why these paths may not be committed, or nothing. */
+  checkCommit?: (paths: string[]) => Promise<string | undefined> | string | undefined;
 }
 
 export interface FinishResult {

@@ -1,13 +1,13 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, realpathSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { join, resolve, sep, dirname } from 'node:path';
+import { join, resolve, sep, dirname, isAbsolute } from 'node:path';
 import ignore from 'ignore';
 import type { Logger } from '../lib/log.js';
 import { ColonyError } from '../lib/errors.js';
 import { Mutex } from '../lib/mutex.js';
 import { git } from './git.js';
-import type { FinishResult, PrepareOptions, Workspace } from './workspace-types.js';
+import type { FinishOptions, FinishResult, PrepareOptions, Workspace } from './workspace-types.js';
 import type { DiffStat } from './types.js';
 
 export interface WorkspaceManagerOptions {
@@ -88,12 +88,35 @@ export class WorkspaceManager {
       await git(['-c', 'checkout.workers=0', 'checkout', '--quiet', '-b', branch, baseCommit], { cwd: dir, signal: p.signal });
       this.copyIncluded(dir);
       if (existsSync(join(base, '.git-crypt'))) await this.unlockGitCrypt(dir);
-      if (p.setup) await this.runSetup(p.setup, dir, p.signal);
+      let setupFiles: Map<string, string> | undefined;
+      if (p.setup) {
+        const before = new Set(await untrackedFiles(dir));
+        await this.runSetup(p.setup, dir, p.signal);
+        setupFiles = await this.hideSetupFiles(dir, (await untrackedFiles(dir)).filter((f) => !before.has(f)));
+      }
+      return { dir, branch, baseCommit, ...(setupFiles?.size ? { setupFiles } : {}) };
     } catch (err) {
       await rm(dir, { recursive: true, force: true });
       throw err;
     }
-    return { dir, branch, baseCommit };
+  }
+
+  /**
+   * Keep what setup created (installed dependencies, generated files) out of the job's branch:
+   * listed in the workspace's own info/exclude, so neither the agent's `git add -A` nor the
+   * leftover commit takes them; their blob ids are kept to notice the agent changing one.
+   */
+  private async hideSetupFiles(dir: string, createdAll: string[]): Promise<Map<string, string>> {
+    // hash-object reads one path per line: a name holding a newline stays visible.
+    const created = createdAll.filter((f) => !f.includes('\n'));
+    const ids = await blobIds(dir, created);
+    if (created.length) {
+      const exclude = (await git(['rev-parse', '--git-path', 'info/exclude'], { cwd: dir })).stdout.trim();
+      const path = isAbsolute(exclude) ? exclude : join(dir, exclude);
+      mkdirSync(dirname(path), { recursive: true });
+      appendFileSync(path, `# created by the setup command\n${created.map(excludeLine).join('\n')}\n`);
+    }
+    return new Map(created.map((f, i) => [f, ids[i]!]));
   }
 
   /**
@@ -162,11 +185,22 @@ export class WorkspaceManager {
    * Commit whatever the agent left, fetch the branch back into the base as
    * `colony/<job_id>`, and report the commits and diff stat since the start.
    */
-  async finish(ws: Workspace, jobId: string): Promise<FinishResult> {
-    const status = await git(['status', '--porcelain', '--untracked-files=all'], { cwd: ws.dir });
-    if (status.stdout.trim()) {
-      await git(['add', '-A'], { cwd: ws.dir });
+  async finish(ws: Workspace, jobId: string, opts: FinishOptions = {}): Promise<FinishResult> {
+    await git(['add', '-A'], { cwd: ws.dir });
+    // Setup's files are excluded; one the agent changed is its work and goes in after all.
+    if (ws.setupFiles?.size) {
+      const paths = [...ws.setupFiles.keys()].filter((f) => existsSync(join(ws.dir, f)));
+      const now = await blobIds(ws.dir, paths);
+      const changed = paths.filter((f, i) => now[i] !== ws.setupFiles!.get(f));
+      for (let i = 0; i < changed.length; i += 1000) await git(['add', '-f', '--', ...changed.slice(i, i + 1000)], { cwd: ws.dir });
+    }
+    const staged = (await git(['diff', '--cached', '--name-only', '--no-renames', '-z'], { cwd: ws.dir })).stdout.split('\0').filter(Boolean);
+    if (staged.length) {
+      // The same reservation check as the pre-commit hook, which --no-verify below skips.
+      const refusal = await opts.checkCommit?.(staged);
+      if (refusal) throw new ColonyError('commit_refused', refusal, 409);
       const hasIdentity = (await git(['config', 'user.email'], { cwd: ws.dir, okCodes: [1] })).code === 0;
+      // --no-verify: the hook's check was just made in-process, and a repository's own hooks are not the agent's.
       await git(['commit', '--quiet', '--no-verify', '-m', `colony: job ${jobId}`], {
         cwd: ws.dir,
         env: hasIdentity ? {} : { ...FALLBACK_IDENTITY, GIT_COMMITTER_NAME: 'Colony', GIT_COMMITTER_EMAIL: 'colony@localhost' },
@@ -269,3 +303,27 @@ function copyFollowingInsideLinks(root: string, src: string, dest: string, ances
 function excludeLine(rel: string): string {
   return '/' + rel.replace(/[\\*?[\]!#]/g, (c) => `\\${c}`).replace(/^ /, '\\ ').replace(/ $/, '\\ ');
 }
+
+/** Untracked, not ignored files of a checkout, one by one. */
+async function untrackedFiles(dir: string): Promise<string[]> {
+  const r = await git(['ls-files', '-z', '--others', '--exclude-standard'], { cwd: dir });
+  return r.stdout.split('\0').filter(Boolean);
+}
+
+/** Blob ids of files, in order, from one git process. */
+async function blobIds(dir: string, files: string[]): Promise<string[]> {
+  if (files.length === 0) return [];
+  return new Promise((resolveP, reject) => {
+    const child = spawn('git', ['hash-object', '--stdin-paths', '--no-filters'], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0 ? resolveP(out.split('\n').filter(Boolean)) : reject(new ColonyError('git_failed', `git hash-object failed: ${err.trim()}`)),
+    );
+    child.stdin.end(files.join('\n') + '\n');
+  });
+}
+

@@ -1,7 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { adapterFor } from '../../src/runner/agents/index.js';
+import { adapterFor, type AgentRunRequest } from '../../src/runner/agents/index.js';
+import { EDIT_SHELL_COMMANDS, PERMISSION_LEVELS, type PermissionLevel } from '../../src/runner/agents/permissions.js';
+import { placeAgentFiles } from '../../src/runner/agent-files.js';
 import { runProcess, type ProcessOutcome } from '../../src/runner/process.js';
 import type { AgentConfig } from '../../src/daemon/config.js';
 import type { AgentEvent } from '../../src/runner/types.js';
@@ -20,62 +23,166 @@ const cfg = (type: AgentConfig['type'], extra: Partial<AgentConfig> = {}): Agent
   args: [],
   models: [],
   env: {},
+  permissions: 'edit',
   ...extra,
 });
 
-/** Run an adapter's real CLI (a fake executable) and collect its events. */
+const req = (prompt: string, extra: Partial<AgentRunRequest> = {}): AgentRunRequest => ({
+  prompt,
+  model: null,
+  permissions: 'edit',
+  workspace: '/w',
+  scratchDir: '/s',
+  ...extra,
+});
+
+/** Run an adapter's real CLI (a fake executable) in a git checkout, its files placed as the runner places them, and collect its events. */
 async function runAgent(
   type: AgentConfig['type'],
   prompt: string,
   extra: Partial<AgentConfig> = {},
-): Promise<{ events: AgentEvent[]; outcome: ProcessOutcome }> {
+  request: Partial<AgentRunRequest> = {},
+): Promise<{ events: AgentEvent[]; outcome: ProcessOutcome; stderr: string[]; dir: string }> {
   const t = tempDir();
   cleanups.push(t.cleanup);
+  execFileSync('git', ['init', '-q', t.dir]);
+  const scratch = tempDir();
+  cleanups.push(scratch.cleanup);
   const adapter = adapterFor(type);
   const bin = type === 'command' ? {} : { bin: join(FAKE_AGENTS, type) };
-  const inv = adapter.invocation(cfg(type, { ...bin, ...extra }), { prompt, model: null });
+  const inv = adapter.invocation(cfg(type, { ...bin, ...extra }), req(prompt, { workspace: t.dir, scratchDir: scratch.dir, ...request }));
+  const files = await placeAgentFiles(inv.files ?? [], t.dir);
   const parser = adapter.createParser();
   const events: AgentEvent[] = [];
+  const stderr: string[] = [];
   const outcome = await runProcess({
     ...inv,
     cwd: t.dir,
-    env: process.env,
+    env: { ...process.env, ...inv.env },
     killGraceMs: 500,
     onStdoutLine: (l) => events.push(...parser.line(l)),
-    onStderrLine: () => undefined,
+    onStderrLine: (l) => stderr.push(l),
   });
   events.push(...parser.end(outcome.exitCode));
-  return { events, outcome };
+  await files.restore();
+  return { events, outcome, stderr, dir: t.dir };
 }
 
 const resultOf = (events: AgentEvent[]) => events.filter((e) => e.type === 'result').at(-1) as Extract<AgentEvent, { type: 'result' }>;
 
 describe('agent adapters', () => {
-  it('build the documented command lines', () => {
-    const mcp = { command: '/usr/bin/node', args: ['/opt/colony/bin/colony.js', 'mcp', '--repo', '/r "q"'], configFile: '/tmp/mcp.json', geminiSettingsFile: '/tmp/gemini.json' };
-    const req = { prompt: 'do it', model: 'haiku', mcp };
-    expect(adapterFor('claude').invocation(cfg('claude'), req)).toEqual({
+  const mcp = { command: '/usr/bin/node', args: ['/opt/colony/bin/colony.js', 'mcp', '--repo', '/r "q"'] };
+  const mcpJson = JSON.stringify({ mcpServers: { colony: mcp } });
+  const claudeEdit = ['--permission-mode', 'acceptEdits', '--allowedTools', EDIT_SHELL_COMMANDS.map((c) => `Bash(${c}:*)`).join(',')];
+
+  it('build the documented command lines, the prompt on stdin and never in argv', () => {
+    expect(adapterFor('claude').invocation(cfg('claude'), req('do it', { model: 'haiku', mcp }))).toEqual({
       bin: 'claude',
-      args: ['-p', 'do it', '--output-format', 'stream-json', '--verbose', '--model', 'haiku', '--mcp-config', '/tmp/mcp.json'],
+      args: ['-p', '--output-format', 'stream-json', '--verbose', ...claudeEdit, '--model', 'haiku', '--mcp-config', mcpJson],
+      stdin: 'do it',
     });
-    expect(adapterFor('codex').invocation(cfg('codex'), { prompt: 'p', model: null })).toEqual({ bin: 'codex', args: ['exec', '--json', 'p'] });
-    expect(adapterFor('codex').invocation(cfg('codex'), { prompt: 'p', mcp })).toEqual({
+    expect(adapterFor('codex').invocation(cfg('codex'), req('p'))).toEqual({ bin: 'codex', args: ['exec', '--json', '--sandbox', 'workspace-write', '-'], stdin: 'p' });
+    expect(adapterFor('codex').invocation(cfg('codex'), req('p', { mcp }))).toEqual({
       bin: 'codex',
-      args: ['exec', '--json', '-c', 'mcp_servers.colony.command="/usr/bin/node"', '-c', 'mcp_servers.colony.args=["/opt/colony/bin/colony.js","mcp","--repo","/r \\"q\\""]', 'p'],
+      args: ['exec', '--json', '--sandbox', 'workspace-write', '-c', 'mcp_servers.colony.command="/usr/bin/node"', '-c', 'mcp_servers.colony.args=["/opt/colony/bin/colony.js","mcp","--repo","/r \\"q\\""]', '-'],
+      stdin: 'p',
     });
-    expect(adapterFor('gemini').invocation(cfg('gemini'), { prompt: 'p', model: 'm' })).toEqual({
+    const gemini = adapterFor('gemini').invocation(cfg('gemini'), req('p', { model: 'm', mcp }));
+    expect(gemini).toMatchObject({
       bin: 'gemini',
-      args: ['-p', 'p', '--output-format', 'stream-json', '-m', 'm'],
+      args: ['--output-format', 'stream-json', '--approval-mode', 'auto_edit', '--policy', '/s/gemini-policy.toml', '--model', 'm'],
+      stdin: 'p',
+      env: { GEMINI_CLI_TRUST_WORKSPACE: 'true' },
     });
-    expect(adapterFor('gemini').invocation(cfg('gemini'), { prompt: 'p', mcp })).toEqual({
-      bin: 'gemini',
-      args: ['-p', 'p', '--output-format', 'stream-json'],
-      env: { GEMINI_CLI_SYSTEM_SETTINGS_PATH: '/tmp/gemini.json' },
-    });
-    expect(adapterFor('aider').invocation(cfg('aider', { args: ['--no-git'] }), { prompt: 'p' })).toEqual({
+    expect(gemini.files).toEqual([
+      { path: '/s/gemini-policy.toml', content: expect.stringContaining('toolName = "run_shell_command"') },
+      { path: '/w/.gemini/settings.json', content: JSON.stringify({ mcpServers: { colony: { ...mcp, trust: true, timeout: 600_000 } } }, null, 2) + '\n', mergeJson: true },
+    ]);
+    expect(adapterFor('aider').invocation(cfg('aider', { args: ['--no-git'] }), req('p'))).toEqual({
       bin: 'aider',
-      args: ['--message', 'p', '--yes-always', '--no-git'],
+      args: ['--message-file', '/s/aider-message.txt', '--yes-always', '--no-git'],
+      files: [{ path: '/s/aider-message.txt', content: 'p' }],
     });
+    for (const type of ['claude', 'codex', 'gemini', 'aider'] as const) {
+      for (const permissions of PERMISSION_LEVELS) {
+        expect(adapterFor(type).invocation(cfg(type), req('--secret-prompt', { permissions })).args).not.toContain('--secret-prompt');
+      }
+    }
+  });
+
+  it('map each permission level to the CLI’s own flags', () => {
+    const args = (type: AgentConfig['type'], permissions: PermissionLevel) => adapterFor(type).invocation(cfg(type), req('p', { permissions }));
+    expect(args('claude', 'read_only').args).toEqual(['-p', '--output-format', 'stream-json', '--verbose', '--permission-mode', 'dontAsk']);
+    expect(args('claude', 'edit').args).toEqual(['-p', '--output-format', 'stream-json', '--verbose', ...claudeEdit]);
+    expect(args('claude', 'full')).toMatchObject({ args: ['-p', '--output-format', 'stream-json', '--verbose', '--dangerously-skip-permissions'], env: { IS_SANDBOX: '1' } });
+    expect(args('codex', 'read_only').args).toEqual(['exec', '--json', '--sandbox', 'read-only', '-']);
+    expect(args('codex', 'full').args).toEqual(['exec', '--json', '--dangerously-bypass-approvals-and-sandbox', '-']);
+    expect(args('gemini', 'read_only').args).toEqual(['--output-format', 'stream-json', '--approval-mode', 'plan']);
+    expect(args('gemini', 'full').args).toEqual(['--output-format', 'stream-json', '--approval-mode', 'yolo']);
+    expect(args('aider', 'read_only').args).toContain('--dry-run');
+  });
+
+  it.each(['claude', 'codex', 'gemini', 'aider'] as const)('%s: a prompt starting with "-" and a 1 MiB prompt reach the CLI whole', async (type) => {
+    const dash = '--verbose output is too noisy, make it quiet';
+    const small = await runAgent(type, dash);
+    expect(small.outcome.exitCode, small.stderr.join('\n')).toBe(0);
+    expect(resultOf(small.events).text).toContain(dash);
+    const big = '-'.repeat(16) + 'x'.repeat(1024 * 1024 - 32) + '-'.repeat(16);
+    const large = await runAgent(type, big);
+    expect(large.outcome.exitCode, large.stderr.join('\n')).toBe(0);
+    expect(resultOf(large.events).text).toContain(big);
+  });
+
+  it.each([
+    ['claude', ['-p', '--output-format', 'stream-json', '--verbose'], "unknown option '--verbose output is too noisy'"],
+    ['codex', ['exec', '--json'], "unexpected argument '--verbose output is too noisy'"],
+    ['gemini', ['--output-format', 'stream-json'], 'Unknown argument: verbose output is too noisy'],
+    ['aider', ['--message-file', '/dev/null', '--yes-always'], 'unrecognized arguments: --verbose output is too noisy'],
+  ])('the fake %s, like the real CLI, refuses a prompt starting with "-" given in argv', async (type, args, message) => {
+    const stderr: string[] = [];
+    const o = await runProcess({
+      bin: join(FAKE_AGENTS, type),
+      args: [...args, '--verbose output is too noisy'],
+      cwd: process.cwd(),
+      env: { ...process.env, GEMINI_CLI_TRUST_WORKSPACE: 'true' },
+      killGraceMs: 100,
+      onStdoutLine: () => undefined,
+      onStderrLine: (l) => stderr.push(l),
+    });
+    expect(o.exitCode).not.toBe(0);
+    expect(stderr.join('\n')).toContain(message);
+  });
+
+  it('gemini: Colony’s MCP server in the workspace’s .gemini/settings.json, hidden from git and removed after the run; a project’s own settings kept', async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const envFile = join(t.dir, 'env.json');
+    const run = await runAgent('gemini', `go [env:${envFile}]`, {}, { mcp });
+    expect(run.outcome.exitCode, run.stderr.join('\n')).toBe(0);
+    const seen = JSON.parse(readFileSync(envFile, 'utf8'));
+    expect(seen).toMatchObject({ mcp_servers: ['colony'], approval: 'auto_edit' });
+    expect(seen.policy).toContain('commandPrefix = ["git", "npm"');
+    expect(existsSync(join(run.dir, '.gemini', 'settings.json'))).toBe(false);
+    expect(readFileSync(join(run.dir, '.git', 'info', 'exclude'), 'utf8')).toContain('/.gemini/settings.json');
+
+    // A repository with its own tracked settings: merged for the run, untouched in git, restored after.
+    const repo = tempDir();
+    cleanups.push(repo.cleanup);
+    execFileSync('git', ['init', '-q', repo.dir]);
+    mkdirSync(join(repo.dir, '.gemini'));
+    const own = JSON.stringify({ mcpServers: { theirs: { command: 'x' } }, ui: { theme: 'Dark' } });
+    writeFileSync(join(repo.dir, '.gemini', 'settings.json'), own);
+    execFileSync('git', ['add', '.'], { cwd: repo.dir });
+    execFileSync('git', ['-c', 'user.name=T', '-c', 'user.email=t@example.com', 'commit', '-qm', 'own settings'], { cwd: repo.dir });
+    const inv = adapterFor('gemini').invocation(cfg('gemini'), req('p', { workspace: repo.dir, scratchDir: repo.dir + '/.s', mcp }));
+    const placed = await placeAgentFiles(inv.files!, repo.dir);
+    const merged = JSON.parse(readFileSync(join(repo.dir, '.gemini', 'settings.json'), 'utf8'));
+    expect(Object.keys(merged.mcpServers)).toEqual(['theirs', 'colony']);
+    expect(merged.ui).toEqual({ theme: 'Dark' });
+    execFileSync('git', ['add', '-A'], { cwd: repo.dir });
+    expect(execFileSync('git', ['status', '--porcelain'], { cwd: repo.dir, encoding: 'utf8' })).toBe('');
+    await placed.restore();
+    expect(readFileSync(join(repo.dir, '.gemini', 'settings.json'), 'utf8')).toBe(own);
   });
 
   it('substitutes {prompt} inside argv elements without a shell, or sends the prompt on stdin', async () => {
@@ -86,7 +193,7 @@ describe('agent adapters', () => {
     const withArg = await runAgent('command', nasty, { argv: ['node', '-e', 'console.log(process.argv[1])', '--', '{prompt}'] });
     expect(resultOf(withArg.events).text).toBe(nasty);
     expect(existsSync(marker)).toBe(false);
-    const inv = adapterFor('command').invocation(cfg('command', { argv: ['cat'] }), { prompt: 'via stdin' });
+    const inv = adapterFor('command').invocation(cfg('command', { argv: ['cat'] }), req('via stdin'));
     expect(inv.stdin).toBe('via stdin');
     const viaStdin = await runAgent('command', 'via stdin', { argv: ['cat'] });
     expect(resultOf(viaStdin.events).text).toBe('via stdin');

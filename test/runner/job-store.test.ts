@@ -26,6 +26,7 @@ const job = (id: string, created_at: number): NewJob => ({
   id,
   agent: 'claude',
   model: null,
+  permissions: 'edit',
   prompt: `prompt ${id}`,
   timeout_s: 60,
   base_ref: null,

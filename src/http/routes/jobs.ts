@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { boundedJson, parseInput } from '../../lib/validate.js';
 import { JOB_STATUSES, FINISHED_STATUSES, type JobEvent } from '../../runner/types.js';
+import { PERMISSION_LEVELS } from '../../runner/agents/permissions.js';
 import type { AppDeps } from '../deps.js';
 import { openSse } from '../sse.js';
 
@@ -24,6 +25,7 @@ export const executeSchema = (maxMetadataBytes: number) =>
       prompt: z.string().min(1, 'must not be empty'),
       agent: z.string().min(1).max(100).optional(),
       model: z.string().min(1).max(200).optional(),
+      permissions: z.enum(PERMISSION_LEVELS).optional(),
       timeout_s: z.number().int().positive().max(7 * 24 * 3600).optional(),
       base_ref: refSchema.optional(),
       metadata: metadataSchema(maxMetadataBytes).optional(),

@@ -1,6 +1,7 @@
 import type { AgentEvent, Usage } from '../types.js';
 import type { AgentAdapter, OutputParser } from './types.js';
 import { parseJsonLine } from './parse-json.js';
+import { EDIT_SHELL_COMMANDS, type PermissionLevel } from './permissions.js';
 
 function usageFrom(u: Record<string, any> | undefined, extra: Record<string, any>): Usage | undefined {
   if (!u && extra.total_cost_usd === undefined) return undefined;
@@ -54,14 +55,35 @@ export function fallbackResult(texts: string[], sawResult: boolean): AgentEvent[
   return sawResult ? [] : [{ type: 'result', text: texts.join('') }];
 }
 
-/** `claude -p <prompt> --output-format stream-json --verbose` */
+/** Claude Code's flags per level: its permission modes, plus the commands an editing agent may run. */
+function claudePermissionArgs(level: PermissionLevel): string[] {
+  switch (level) {
+    case 'read_only':
+      // dontAsk refuses every tool that would need approval: reading and searching need none.
+      return ['--permission-mode', 'dontAsk'];
+    case 'edit':
+      // acceptEdits approves edits inside the working directory only; commands by name. The
+      // list is one argument (comma-separated) so the variadic flag takes nothing after it.
+      return ['--permission-mode', 'acceptEdits', '--allowedTools', EDIT_SHELL_COMMANDS.map((c) => `Bash(${c}:*)`).join(',')];
+    case 'full':
+      return ['--dangerously-skip-permissions'];
+  }
+}
+
+/**
+ * `claude -p --output-format stream-json --verbose …` with the prompt on stdin: in argv a
+ * prompt starting with `-` would read as an option, and one over 128 KiB fails to spawn.
+ * MCP: `--mcp-config` with the server as inline JSON (the flag takes files or JSON strings).
+ */
 export const claudeAdapter: AgentAdapter = {
   type: 'claude',
   invocation(config, req) {
-    const args = ['-p', req.prompt, '--output-format', 'stream-json', '--verbose'];
+    const args = ['-p', '--output-format', 'stream-json', '--verbose', ...claudePermissionArgs(req.permissions)];
     if (req.model) args.push('--model', req.model);
-    if (req.mcp) args.push('--mcp-config', req.mcp.configFile);
-    return { bin: config.bin ?? 'claude', args: [...args, ...config.args] };
+    if (req.mcp) args.push('--mcp-config', JSON.stringify({ mcpServers: { colony: { command: req.mcp.command, args: req.mcp.args } } }));
+    // Claude refuses to skip permissions as root unless told the machine is a sandbox, which is what `full` declares.
+    const env = req.permissions === 'full' ? { IS_SANDBOX: '1' } : undefined;
+    return { bin: config.bin ?? 'claude', args: [...args, ...config.args], stdin: req.prompt, ...(env ? { env } : {}) };
   },
   createParser(): OutputParser {
     const texts: string[] = [];

@@ -1,20 +1,34 @@
 import type { AgentEvent, Usage } from '../types.js';
 import type { AgentAdapter, OutputParser } from './types.js';
 import { parseJsonLine } from './parse-json.js';
+import type { PermissionLevel } from './permissions.js';
+
+/** Codex's sandbox per level: it confines every command the model runs, edits included. */
+function codexPermissionArgs(level: PermissionLevel): string[] {
+  switch (level) {
+    case 'read_only':
+      return ['--sandbox', 'read-only'];
+    case 'edit':
+      // Writes in the working directory (and temp dirs) only; no network.
+      return ['--sandbox', 'workspace-write'];
+    case 'full':
+      return ['--dangerously-bypass-approvals-and-sandbox'];
+  }
+}
 
 /**
- * `codex exec --json [-c mcp_servers.colony.…] <prompt>`: JSONL events. Current CLIs print
- * `{type: "item.completed", item: {type: "agent_message", text}}` and
+ * `codex exec --json … -`: the prompt on stdin (`-`), never in argv. JSONL events. Current
+ * CLIs print `{type: "item.completed", item: {type: "agent_message", text}}` and
  * `{type: "turn.completed", usage}`; older ones `{msg: {type: "agent_message", message}}`.
  */
 export const codexAdapter: AgentAdapter = {
   type: 'codex',
   invocation(config, req) {
-    const args = ['exec', '--json'];
+    const args = ['exec', '--json', ...codexPermissionArgs(req.permissions)];
     if (req.model) args.push('--model', req.model);
     // codex has no config-file flag; per-run `-c` overrides take TOML values (JSON strings and arrays are valid TOML).
     if (req.mcp) args.push('-c', `mcp_servers.colony.command=${JSON.stringify(req.mcp.command)}`, '-c', `mcp_servers.colony.args=${JSON.stringify(req.mcp.args)}`);
-    return { bin: config.bin ?? 'codex', args: [...args, ...config.args, req.prompt] };
+    return { bin: config.bin ?? 'codex', args: [...args, ...config.args, '-'], stdin: req.prompt };
   },
   createParser(): OutputParser {
     let last = '';

@@ -1,19 +1,58 @@
 import type { AgentEvent, Usage } from '../types.js';
-import type { AgentAdapter, OutputParser } from './types.js';
+import { join } from 'node:path';
+import type { AgentAdapter, AgentFile, OutputParser } from './types.js';
+import { EDIT_SHELL_COMMANDS, type PermissionLevel } from './permissions.js';
 import { parseJsonLine } from './parse-json.js';
 
+/** Where gemini reads a project's settings; the only settings layer it accepts from any directory. */
+export const GEMINI_WORKSPACE_SETTINGS = join('.gemini', 'settings.json');
+
 /**
- * `gemini -p <prompt> --output-format stream-json`: `init`, `message` (role, content,
- * `delta` for streamed pieces), `tool_use`, `tool_result` and a final `result` with stats.
+ * Gemini's policy for `edit`: auto_edit approves file edits; this allows the commands an
+ * editing agent needs (gemini's policy engine matches a shell command by its prefix).
+ */
+function editPolicy(): string {
+  const prefixes = EDIT_SHELL_COMMANDS.map((c) => JSON.stringify(c)).join(', ');
+  return `# Written by Colony for one job: shell commands an editing agent may run.\n[[rule]]\ntoolName = "run_shell_command"\ncommandPrefix = [${prefixes}]\ndecision = "allow"\npriority = 100\n`;
+}
+
+const APPROVAL_MODE: Record<PermissionLevel, string> = { read_only: 'plan', edit: 'auto_edit', full: 'yolo' };
+
+/**
+ * `gemini --output-format stream-json …` with the prompt on stdin (gemini runs headless when
+ * stdin is not a terminal): `init`, `message` (role, content, `delta` for streamed pieces),
+ * `tool_use`, `tool_result` and a final `result` with stats.
+ *
+ * MCP: gemini skips a system settings file unless it and every parent directory are
+ * root-owned and closed to others, so the server goes into the workspace's own
+ * `.gemini/settings.json` (the runner keeps it out of git and removes it after the run),
+ * which gemini reads in a trusted folder: a job's fresh checkout is trusted for the session.
  */
 export const geminiAdapter: AgentAdapter = {
   type: 'gemini',
   invocation(config, req) {
-    const args = ['-p', req.prompt, '--output-format', 'stream-json'];
-    if (req.model) args.push('-m', req.model);
-    // The system settings layer, pointed at the job's own file: merges over the user's settings, touches nothing of theirs.
-    const env = req.mcp ? { GEMINI_CLI_SYSTEM_SETTINGS_PATH: req.mcp.geminiSettingsFile } : undefined;
-    return { bin: config.bin ?? 'gemini', args: [...args, ...config.args], ...(env ? { env } : {}) };
+    const args = ['--output-format', 'stream-json', '--approval-mode', APPROVAL_MODE[req.permissions]];
+    const files: AgentFile[] = [];
+    if (req.permissions === 'edit') {
+      const policy = join(req.scratchDir, 'gemini-policy.toml');
+      files.push({ path: policy, content: editPolicy() });
+      args.push('--policy', policy);
+    }
+    if (req.model) args.push('--model', req.model);
+    if (req.mcp) {
+      // trust: headless runs cannot confirm tool calls. timeout: gemini's own default for runs,
+      // said explicitly because `gemini mcp list` otherwise gives a server 5 s, less than a cold
+      // bridge start on a busy machine.
+      const settings = { mcpServers: { colony: { command: req.mcp.command, args: req.mcp.args, trust: true, timeout: 600_000 } } };
+      files.push({ path: join(req.workspace, GEMINI_WORKSPACE_SETTINGS), content: JSON.stringify(settings, null, 2) + '\n', mergeJson: true });
+    }
+    return {
+      bin: config.bin ?? 'gemini',
+      args: [...args, ...config.args],
+      stdin: req.prompt,
+      env: { GEMINI_CLI_TRUST_WORKSPACE: 'true' },
+      files,
+    };
   },
   createParser(): OutputParser {
     const texts: string[] = [];

@@ -1,5 +1,6 @@
 import type { AgentConfig } from '../../daemon/config.js';
 import type { AgentEvent } from '../types.js';
+import type { PermissionLevel } from './permissions.js';
 
 export interface AgentInvocation {
   /** Binary name or path, looked up on PATH. */
@@ -10,24 +11,37 @@ export interface AgentInvocation {
   stdin?: string;
   /** Extra environment for this agent (over the job's). */
   env?: Record<string, string>;
+  /**
+   * Configuration files the CLI reads, by absolute path: in the job's scratch directory, or
+   * in the workspace where a CLI reads nothing else (kept out of git, removed after the run).
+   */
+  files?: AgentFile[];
 }
 
-/**
- * Colony's MCP server as an agent starts it: the stdio bridge command, and the same written
- * as files in the formats the CLIs read, in the job's scratch directory (never the workspace).
- */
+export interface AgentFile {
+  path: string;
+  content: string;
+  /**
+   * JSON whose top-level objects are merged one level deep into a file already there
+   * (a project's own `.gemini/settings.json`), instead of replacing it.
+   */
+  mergeJson?: boolean;
+}
+
+/** Colony's MCP server as an agent starts it: the stdio bridge command. */
 export interface McpServerSpec {
   command: string;
   args: string[];
-  /** `{mcpServers: {colony: {command, args}}}`, for `claude --mcp-config`. */
-  configFile: string;
-  /** Gemini CLI settings naming the same server, trusted (headless runs cannot confirm tool calls). */
-  geminiSettingsFile: string;
 }
 
 export interface AgentRunRequest {
   prompt: string;
   model?: string | null;
+  permissions: PermissionLevel;
+  /** The agent's working directory (the job's checkout). */
+  workspace: string;
+  /** The job's own directory outside the workspace, for configuration files. */
+  scratchDir: string;
   /** Colony's MCP server, when the daemon offers it to jobs. */
   mcp?: McpServerSpec;
 }
