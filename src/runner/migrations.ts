@@ -43,7 +43,7 @@ export const runnerMigrations: Migration[] = [
   },
   {
     // Numbers are global across domains (daemon/migrations.ts): 7 was the next free one.
-    version: 7,
+    version: 8,
     name: 'runner_job_permissions',
     // The permission level chosen at submit; older rows run at their agent's configured level.
     up: `ALTER TABLE jobs ADD COLUMN permissions TEXT;`,
