@@ -97,10 +97,17 @@ async function refreshMemoryStats() {
 $('recall').onsubmit = async (ev) => {
   ev.preventDefault();
   try {
-    const r = await api('/memory/recall', { method: 'POST', body: JSON.stringify({ cue: $('cue').value, budget_tokens: Number($('budget').value) }) });
+    const r = await api('/memory/recall', { method: 'POST', body: JSON.stringify({ cue: $('cue').value, budget_tokens: Number($('budget').value), explain: true }) });
     $('memories').tBodies[0].replaceChildren(...r.memories.map((m) => {
       const tr = document.createElement('tr');
-      tr.append(cell(m.score.toFixed(4)), cell(String(m.tokens)), cell(m.tags.join(', ')), cell(m.text, 'prompt'));
+      const text = cell(m.text, 'prompt');
+      // Why it matched: the cue's words it uses, related words (synonyms), similarity.
+      const why = document.createElement('small');
+      why.className = 'why';
+      const x = m.explain;
+      why.textContent = x ? `matched: ${x.matched.join(', ') || '—'}${x.expanded.length ? ` · related: ${x.expanded.join(', ')}` : ''} · similarity ${x.similarity.toFixed(2)}` : '';
+      text.append(document.createElement('br'), why);
+      tr.append(cell(m.score.toFixed(4)), cell(String(m.tokens)), cell(m.tags.join(', ')), text);
       return tr;
     }));
   } catch (err) { $('memory-stats').textContent = err.message; }

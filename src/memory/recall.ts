@@ -101,7 +101,7 @@ export const DEFAULT_RANKING: RankingOptions = {
   fields: { text: 1, keywords: 2, tags: 1.5, terms: 1 },
   cueOverSynonyms: 2,
   synonymsWithCue: true,
-  synonymsOverCue: 3,
+  synonymsOverCue: 1,
   splitIdentifiers: true,
   feedbackDocs: 3,
   feedbackTerms: 8,
