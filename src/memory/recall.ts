@@ -67,8 +67,12 @@ export interface RankingOptions {
     feedback: number;
     /** BM25 over character trigrams, for identifiers, fragments and typos. */
     trigrams: number;
-    /** The embedder's cosine similarity. */
+    /** The embedder's cosine similarity (embedders that know meaning). */
     similarity: number;
+    /** The same for the lexical embedder, whose vectors only restate the words. */
+    lexicalSimilarity: number;
+    /** BM25, the cue's words and their nearest words under a word-vector embedder (GloVe). */
+    neighbours: number;
     /** BM25 of each of the caller's alternatives. */
     alternatives: number;
   };
@@ -83,6 +87,8 @@ export interface RankingOptions {
   synonymsWithCue: boolean;
   /** In that list, each synonym counts this many times as much as a cue word. */
   synonymsOverCue: number;
+  /** Word-vector neighbours taken per cue word. */
+  neighboursPerWord: number;
   /** Split camelCase identifiers in the cue. */
   splitIdentifiers: boolean;
   /** Feedback: memories read, terms kept. */
@@ -97,11 +103,12 @@ export interface RankingOptions {
 export const DEFAULT_RANKING: RankingOptions = {
   candidates: 100,
   rrfK: 60,
-  weights: { words: 1, synonyms: 1.5, feedback: 0, trigrams: 0.3, similarity: 0.5, alternatives: 1 },
+  weights: { words: 1, synonyms: 1.5, feedback: 0, trigrams: 0.3, similarity: 0.5, lexicalSimilarity: 0, neighbours: 0, alternatives: 1 },
   fields: { text: 1, keywords: 2, tags: 1.5, terms: 1 },
   cueOverSynonyms: 2,
   synonymsWithCue: true,
   synonymsOverCue: 1,
+  neighboursPerWord: 3,
   splitIdentifiers: true,
   feedbackDocs: 3,
   feedbackTerms: 8,
@@ -159,6 +166,8 @@ export function validateRecall(input: RecallInput): void {
 interface List {
   name: keyof RankingOptions['weights'];
   rowids: number[];
+  /** Instead of the weight of its name. */
+  weight?: number;
 }
 
 /**
@@ -224,6 +233,9 @@ export class RecallEngine {
     // The cue's words join the synonyms' query at par: a memory using the cue's own words is not outranked by one using only its synonyms.
     if (synonyms.length && w.synonyms > 0) lists.push({ name: 'synonyms', rowids: this.words(opt.synonymsWithCue ? [...terms, ...repeat(synonyms, opt.synonymsOverCue)] : synonyms, scope, total, n) });
 
+    const neighbours = w.neighbours > 0 && this.embedder.neighbours ? this.fresh(terms.flatMap((t) => this.embedder.neighbours!(t, opt.neighboursPerWord)), cueStems) : [];
+    if (neighbours.length) lists.push({ name: 'neighbours', rowids: this.words([...terms, ...neighbours], scope, total, n) });
+
     if (w.trigrams > 0) {
       // Fragments and identifiers: words the word index does not know, and names with digits or inner capitals.
       const grams = [...new Set(cue.match(/[\p{L}\p{N}_]+/gu) ?? [])].filter((t) => t.length >= 3 && !STOPWORDS.has(t.toLowerCase()) && (/\d|_|\p{Ll}\p{Lu}/u.test(t) || this.df(t.toLowerCase()) === 0));
@@ -254,7 +266,8 @@ export class RecallEngine {
     // Rows still carrying another embedder's vectors (a switch being re-embedded) sit this list out.
     const sims = new Map<number, number>();
     for (const r of candidates) if (r.embedder === this.embedder.id) sims.set(r.rowid, cosine(cueVec!, vectorOf(r.vector)));
-    if (w.similarity > 0) lists.push({ name: 'similarity', rowids: [...sims].sort((a, b) => b[1] - a[1]).map(([rowid]) => rowid) });
+    const simWeight = this.embedder.lexical ? w.lexicalSimilarity : w.similarity;
+    if (simWeight > 0) lists.push({ name: 'similarity', weight: simWeight, rowids: [...sims].sort((a, b) => b[1] - a[1]).map(([rowid]) => rowid) });
 
     const score = this.fuse(lists, true);
     const ranked = candidates
@@ -266,7 +279,7 @@ export class RecallEngine {
       .sort((a, b) => b.score - a.score)
       .slice(0, k);
 
-    const expansion = new Map([...synonyms, ...feedback].map((word) => [stem(word), word]));
+    const expansion = new Map([...synonyms, ...neighbours, ...feedback].map((word) => [stem(word), word]));
     const asked = [cue, ...alternatives].flatMap((t) => queryWords(t, opt.splitIdentifiers));
     // Greedy by rank: a memory that does not fit is passed over, smaller ones may still fit.
     const memories: RecalledMemory[] = [];
@@ -286,8 +299,8 @@ export class RecallEngine {
   private fuse(lists: List[], all: true): Map<number, number>;
   private fuse(lists: List[], all?: true): number[] | Map<number, number> {
     const score = new Map<number, number>();
-    for (const { name, rowids } of lists) {
-      const weight = this.ranking.weights[name];
+    for (const { name, rowids, weight: own } of lists) {
+      const weight = own ?? this.ranking.weights[name];
       rowids.forEach((rowid, rank) => score.set(rowid, (score.get(rowid) ?? 0) + weight / (this.ranking.rrfK + rank + 1)));
     }
     return all ? score : [...score].sort((a, b) => b[1] - a[1]).map(([rowid]) => rowid);
