@@ -8,6 +8,8 @@ import { rankingWith } from '../../src/memory/recall.js';
 import { identifierParts, queryWords } from '../../src/memory/terms.js';
 import { synonymsOf } from '../../src/memory/synonyms.js';
 import { InvalidInputError } from '../../src/lib/errors.js';
+import { memoryTools } from '../../src/mcp/tools/memory.js';
+import type { ToolCallContext } from '../../src/mcp/tool.js';
 import { tempDir } from '../helpers/repo.js';
 
 let cleanups: (() => void)[] = [];
@@ -136,5 +138,18 @@ describe('migration 7', () => {
     expect(r.memories.map((m) => m.id)).toEqual(['mem_1']);
     expect((await memory.recall({ cue: 'net', budget_tokens: 100 })).memories).toHaveLength(1);
     expect(memory.list().memories[0]!.keywords).toEqual([]);
+  });
+});
+
+describe('memory tools', () => {
+  it('take keywords, alternatives and explain, and refuse them out of bounds', async () => {
+    const { memory } = open();
+    const tools = new Map(memoryTools(memory).map((t) => [t.name, t]));
+    const call = async (name: string, args: unknown): Promise<unknown> => tools.get(name)!.handler(tools.get(name)!.input.parse(args), {} as ToolCallContext);
+    await call('memory_store', { text: 'ENOSPC on the runner: prune images weekly.', keywords: ['docker', 'disk'] });
+    const r = (await call('memory_recall', { cue: 'docker', alternatives: ['disk full'], explain: true, budget_tokens: 100 })) as { memories: { explain: { matched: string[] } }[] };
+    expect(r.memories[0]!.explain.matched.sort()).toEqual(['disk', 'docker']);
+    expect(() => tools.get('memory_recall')!.input.parse({ cue: 'x', budget_tokens: 1, alternatives: Array(9).fill('y') })).toThrow();
+    expect(() => tools.get('memory_store')!.input.parse({ text: 'x', keywords: [''] })).toThrow();
   });
 });
