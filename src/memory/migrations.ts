@@ -1,4 +1,5 @@
 import type { Migration } from '../lib/sqlite.js';
+import { identifierParts } from './terms.js';
 
 export const memoryMigrations: Migration[] = [
   {
@@ -74,5 +75,43 @@ export const memoryMigrations: Migration[] = [
           ON CONFLICT (embedder) DO UPDATE SET count = count + 1;
       END;
     `,
+  },
+  {
+    version: 9,
+    name: 'memory keywords and fielded full-text index',
+    // Recall ranks with BM25 over fields of their own weight: the text, the keywords the
+    // agent gave, the tags, and the parts of camelCase identifiers in the text (which the
+    // tokenizer would see as one word). fts5vocab gives each term's document frequency.
+    up: (db) => {
+      db.exec(`
+        ALTER TABLE memories ADD COLUMN keywords TEXT NOT NULL DEFAULT '';
+        ALTER TABLE memories ADD COLUMN terms TEXT NOT NULL DEFAULT '';
+        DROP TRIGGER memories_ai;
+        DROP TRIGGER memories_ad;
+        DROP TABLE memories_fts;
+      `);
+      const setTerms = db.prepare('UPDATE memories SET terms = ? WHERE rowid = ?');
+      for (const r of db.prepare('SELECT rowid, text FROM memories').all() as { rowid: number; text: string }[]) {
+        const parts = identifierParts(r.text);
+        if (parts.length) setTerms.run(parts.join(' '), r.rowid);
+      }
+      db.exec(`
+        CREATE VIRTUAL TABLE memories_fts USING fts5(text, keywords, tags, terms, content='memories', content_rowid='rowid', tokenize='porter unicode61');
+        INSERT INTO memories_fts(memories_fts) VALUES ('rebuild');
+        CREATE VIRTUAL TABLE memories_vocab USING fts5vocab('memories_fts', 'row');
+        CREATE TRIGGER memories_ai AFTER INSERT ON memories BEGIN
+          INSERT INTO memories_fts(rowid, text, keywords, tags, terms) VALUES (new.rowid, new.text, new.keywords, new.tags, new.terms);
+          INSERT INTO memories_tri(rowid, text) VALUES (new.rowid, new.text);
+        END;
+        CREATE TRIGGER memories_ad AFTER DELETE ON memories BEGIN
+          INSERT INTO memories_fts(memories_fts, rowid, text, keywords, tags, terms) VALUES ('delete', old.rowid, old.text, old.keywords, old.tags, old.terms);
+          INSERT INTO memories_tri(memories_tri, rowid, text) VALUES ('delete', old.rowid, old.text);
+        END;
+        CREATE TRIGGER memories_au AFTER UPDATE OF tags, keywords ON memories BEGIN
+          INSERT INTO memories_fts(memories_fts, rowid, text, keywords, tags, terms) VALUES ('delete', old.rowid, old.text, old.keywords, old.tags, old.terms);
+          INSERT INTO memories_fts(rowid, text, keywords, tags, terms) VALUES (new.rowid, new.text, new.keywords, new.tags, new.terms);
+        END;
+      `);
+    },
   },
 ];

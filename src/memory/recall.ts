@@ -4,6 +4,8 @@ import { InvalidInputError } from '../lib/errors.js';
 import { cosine, type Embedder } from './embedders/types.js';
 import { vectorOf } from './store.js';
 import { VectorIndex } from './vector-index.js';
+import { synonymsOf } from './synonyms.js';
+import { queryWords, stem, stemsOf, STOPWORDS } from './terms.js';
 
 export interface RecallInput {
   cue: string;
@@ -11,6 +13,22 @@ export interface RecallInput {
   scope?: string;
   k?: number;
   tags?: string[];
+  /** Other phrasings or keywords of the same need, ranked beside the cue. */
+  alternatives?: string[];
+  /** Say why each memory matched. */
+  explain?: boolean;
+}
+
+/** Why a memory was recalled. */
+export interface RecallExplanation {
+  /** Cue (and alternatives') words found in the memory, as written in the cue. */
+  matched: string[];
+  /** Related words found in it: synonyms and feedback terms the cue did not use. */
+  expanded: string[];
+  /** Cosine similarity of the cue's and the memory's vectors under the embedder. */
+  similarity: number;
+  /** Its rank (1 = best) in each candidate list it was in. */
+  ranks: Record<string, number>;
 }
 
 export interface RecalledMemory {
@@ -20,6 +38,7 @@ export interface RecalledMemory {
   tokens: number;
   created_at: string;
   tags: string[];
+  explain?: RecallExplanation;
 }
 
 export interface RecallResult {
@@ -28,11 +47,92 @@ export interface RecallResult {
   candidates: number;
 }
 
+/**
+ * The ranking's constants. The defaults were tuned on the development split of the quality
+ * bench (bench/memory-quality.ts); a weight of 0 turns that candidate list off (the bench's
+ * ablation does exactly that).
+ */
+export interface RankingOptions {
+  /** Candidates taken from each ranked list. */
+  candidates: number;
+  /** Reciprocal rank fusion constant: larger flattens the advantage of the top ranks. */
+  rrfK: number;
+  /** RRF weight of each list. */
+  weights: {
+    /** BM25, OR of the cue's words. */
+    words: number;
+    /** BM25, OR of synonyms of the cue's words (built-in software thesaurus). */
+    synonyms: number;
+    /** BM25, OR of terms taken from the first pass's best memories (pseudo-relevance feedback). */
+    feedback: number;
+    /** BM25 over character trigrams, for identifiers, fragments and typos. */
+    trigrams: number;
+    /** The embedder's cosine similarity (embedders that know meaning). */
+    similarity: number;
+    /** The same for the lexical embedder, whose vectors only restate the words. */
+    lexicalSimilarity: number;
+    /** BM25, the cue's words and their nearest words under a word-vector embedder (GloVe). */
+    neighbours: number;
+    /** BM25 of each of the caller's alternatives. */
+    alternatives: number;
+  };
+  /** BM25 weight of each indexed field. */
+  fields: { text: number; keywords: number; tags: number; terms: number };
+  /**
+   * Synonyms also join the cue's own BM25 query, where each cue word counts this many
+   * times as much as a synonym (0: synonyms only in their own list).
+   */
+  cueOverSynonyms: number;
+  /** The synonyms' own list ranks the cue's words beside them (else synonyms alone). */
+  synonymsWithCue: boolean;
+  /** In that list, each synonym counts this many times as much as a cue word. */
+  synonymsOverCue: number;
+  /** Word-vector neighbours taken per cue word. */
+  neighboursPerWord: number;
+  /** Split camelCase identifiers in the cue. */
+  splitIdentifiers: boolean;
+  /** Feedback: memories read, terms kept. */
+  feedbackDocs: number;
+  feedbackTerms: number;
+  /** Words in more than this share of a scope's memories only rank, they do not pick candidates. */
+  commonShare: number;
+  /** A fresh memory scores up to this much more, halving every 30 days: a mild tilt, not a sort key. */
+  recencyBoost: number;
+}
+
+export const DEFAULT_RANKING: RankingOptions = {
+  candidates: 100,
+  rrfK: 60,
+  weights: { words: 1, synonyms: 1.5, feedback: 0, trigrams: 0.3, similarity: 0.5, lexicalSimilarity: 0, neighbours: 0, alternatives: 1 },
+  fields: { text: 1, keywords: 2, tags: 1.5, terms: 1 },
+  cueOverSynonyms: 2,
+  synonymsWithCue: true,
+  synonymsOverCue: 1,
+  neighboursPerWord: 3,
+  splitIdentifiers: true,
+  feedbackDocs: 3,
+  feedbackTerms: 8,
+  commonShare: 0.05,
+  recencyBoost: 0.1,
+};
+
+/** Options with some constants replaced (nested objects merged). */
+export function rankingWith(over: DeepPartial<RankingOptions> = {}): RankingOptions {
+  return { ...DEFAULT_RANKING, ...over, weights: { ...DEFAULT_RANKING.weights, ...over.weights }, fields: { ...DEFAULT_RANKING.fields, ...over.fields } } as RankingOptions;
+}
+type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? Partial<T[K]> : T[K] };
+
+const RECENCY_HALF_LIFE_MS = 30 * 86_400_000;
+/** Words per query: a pasted paragraph as a cue must not become a thousand-term query. */
+const MAX_TERMS = 24;
+export const MAX_ALTERNATIVES = 8;
+
 interface Row {
   rowid: number;
   id: string;
   text: string;
   tags: string;
+  keywords: string;
   tokens: number;
   created_at: number;
   updated_at: number;
@@ -40,30 +140,14 @@ interface Row {
   vector: Buffer;
 }
 
-/** Candidates taken from each ranked list before fusion. */
-const CANDIDATES = 100;
-/** Reciprocal rank fusion constant (the usual 60). */
-const RRF_K = 60;
-/** A fresh memory scores up to this much more, halving every 30 days: a mild tilt, not a sort key. */
-const RECENCY_BOOST = 0.1;
-const RECENCY_HALF_LIFE_MS = 30 * 86_400_000;
-
 export const normalise = (text: string): string => text.trim().replace(/\s+/g, ' ');
 const iso = (ms: number): string => new Date(ms).toISOString();
 
-/** Words that carry no topic: dropped from queries (they would match nearly everything). */
-const STOPWORDS = new Set(
-  'a an and are as at be but by can could did do does for from had has have how i if in into is it its me my no not of on or our should so than that the their them then there these they this to too was we were what when where which while who why will with would you your'.split(' '),
-);
+/** Each word `times` times: FTS5's bm25() sums over the query's phrases, so a repeated word weighs more. */
+const repeat = (words: string[], times: number): string[] => words.flatMap((w) => Array<string>(times).fill(w));
 
-/** The cue's distinct topical words, longest first (longer words tend to be rarer). */
-function cueTerms(cue: string): string[] {
-  const words = [...new Set(cue.toLowerCase().match(/[\p{L}\p{N}_]+/gu) ?? [])].filter((w) => !STOPWORDS.has(w));
-  return words.sort((a, b) => b.length - a.length).slice(0, 12);
-}
-
-/** An FTS5 expression of quoted terms (never operators from input). */
-const fts = (terms: string[], op: 'AND' | 'OR'): string => terms.map((w) => `"${w.replace(/"/g, '')}"`).join(` ${op} `);
+/** An FTS5 expression of quoted terms joined by OR (never operators from input). */
+const anyOf = (terms: string[]): string => terms.map((w) => `"${w.replace(/"/g, '')}"`).join(' OR ');
 
 /** Check a recall request where errors keep their type (the main thread), before any worker hop. */
 export function validateRecall(input: RecallInput): void {
@@ -72,116 +156,223 @@ export function validateRecall(input: RecallInput): void {
   if (!Number.isInteger(budget) || budget < 1 || budget > 1_000_000) throw new InvalidInputError('budget_tokens: 1–1,000,000', { fields: ['budget_tokens'] });
   const k = input.k ?? 20;
   if (!Number.isInteger(k) || k < 1 || k > 200) throw new InvalidInputError('k: 1–200', { fields: ['k'] });
+  const alts = input.alternatives ?? [];
+  if (!Array.isArray(alts) || alts.length > MAX_ALTERNATIVES || alts.some((a) => typeof a !== 'string' || a.length > 1000)) {
+    throw new InvalidInputError(`alternatives: at most ${MAX_ALTERNATIVES} strings of at most 1,000 characters`, { fields: ['alternatives'] });
+  }
+}
+
+/** One ranked candidate list and the name it is explained by. */
+interface List {
+  name: keyof RankingOptions['weights'];
+  rowids: number[];
+  /** Instead of the weight of its name. */
+  weight?: number;
 }
 
 /**
- * Hybrid recall over one connection (read-only is enough): BM25 over words and trigrams
- * (SQLite FTS5) picks candidates, and so, for embedders that know meaning, does a nearest-
- * neighbour search over the scope's vectors; the embedder's cosine similarity ranks the
- * candidates too, reciprocal rank fusion with a mild recency boost orders them, and they
- * are packed greedily into the token budget. With the lexical embedder only full-text
- * candidates are scored, so a recall costs about the same over 1,000 or 100,000 memories.
+ * Hybrid recall over one connection (read-only is enough). Candidates come from ranked
+ * lists, each a disjunctive BM25 query (FTS5, fields weighted: text, agent keywords, tags,
+ * identifier parts): the cue's words; their synonyms from a built-in software thesaurus;
+ * terms fed back from the best first-pass memories; each alternative phrasing the caller
+ * gave; and character trigrams for fragments. Embedders that know meaning add the
+ * nearest neighbours of the cue's vector. Every candidate is ranked in each list and by
+ * the embedder's cosine similarity, weighted reciprocal rank fusion with a mild recency
+ * boost orders them, and they are packed greedily into the token budget. No list requires
+ * every word, so a paraphrase that shares one rare word with a memory still finds it.
  */
 export class RecallEngine {
   private readonly s: Record<string, Statement>;
   private readonly index?: VectorIndex;
+  readonly ranking: RankingOptions;
 
   constructor(
     db: Db,
     private readonly embedder: Embedder,
+    ranking: RankingOptions = DEFAULT_RANKING,
   ) {
+    this.ranking = ranking;
     if (!embedder.lexical) this.index = new VectorIndex(db, embedder.id);
+    const f = ranking.fields;
     const p = (sql: string): Statement => db.prepare(sql);
     this.s = {
       bm25: p(`SELECT m.rowid FROM memories_fts f JOIN memories m ON m.rowid = f.rowid
-        WHERE memories_fts MATCH @q AND m.scope = @scope ORDER BY bm25(memories_fts) LIMIT @n`),
-      hasTerm: p('SELECT 1 FROM memories_fts WHERE memories_fts MATCH ? LIMIT 1'),
+        WHERE memories_fts MATCH @q AND m.scope = @scope ORDER BY bm25(memories_fts, ${f.text}, ${f.keywords}, ${f.tags}, ${f.terms}) LIMIT @n`),
+      df: p('SELECT doc FROM memories_vocab WHERE term = ?'),
+      total: p('SELECT coalesce(sum(count), 0) AS n FROM memory_scope_counts'),
       tri: p(`SELECT m.rowid FROM memories_tri f JOIN memories m ON m.rowid = f.rowid
         WHERE memories_tri MATCH @q AND m.scope = @scope ORDER BY bm25(memories_tri) LIMIT @n`),
-      rows: p('SELECT rowid, id, text, tags, tokens, created_at, updated_at, embedder, vector FROM memories WHERE rowid IN (SELECT value FROM json_each(?))'),
+      rows: p('SELECT rowid, id, text, tags, keywords, tokens, created_at, updated_at, embedder, vector FROM memories WHERE rowid IN (SELECT value FROM json_each(?))'),
+      texts: p('SELECT text, keywords FROM memories WHERE rowid IN (SELECT value FROM json_each(?))'),
     };
   }
 
   async recall(input: RecallInput, now: number): Promise<RecallResult> {
     validateRecall(input);
+    const opt = this.ranking;
+    const w = opt.weights;
     const cue = normalise(input.cue);
+    const alternatives = (input.alternatives ?? []).map(normalise).filter(Boolean);
     const budget = input.budget_tokens;
     const k = input.k ?? 20;
     const scope = input.scope ?? 'repo';
     const wanted = input.tags?.length ? new Set(input.tags) : undefined;
+    const n = opt.candidates;
+    const total = (this.s.total!.get() as { n: number }).n;
 
     const [cueVec] = await this.embedder.embed([cue]);
-    const lists = this.candidateLists(cue, scope);
-    const ids = new Set(lists.flat());
-    if (this.index) {
+    const terms = queryWords(cue, opt.splitIdentifiers).slice(0, MAX_TERMS);
+    const cueStems = new Set(terms.map(stem));
+    const lists: List[] = [];
+    const synonyms = w.synonyms > 0 || opt.cueOverSynonyms > 0 ? this.fresh(terms.flatMap(synonymsOf), cueStems) : [];
+    if (w.words > 0) {
+      const repeated = opt.cueOverSynonyms > 0 ? [...repeat(terms, opt.cueOverSynonyms), ...synonyms] : terms;
+      const words = this.words(repeated, scope, total, n);
+      if (words.length) lists.push({ name: 'words', rowids: words });
+    }
+    // The cue's words join the synonyms' query at par: a memory using the cue's own words is not outranked by one using only its synonyms.
+    if (synonyms.length && w.synonyms > 0) lists.push({ name: 'synonyms', rowids: this.words(opt.synonymsWithCue ? [...terms, ...repeat(synonyms, opt.synonymsOverCue)] : synonyms, scope, total, n) });
+
+    const neighbours = w.neighbours > 0 && this.embedder.neighbours ? this.fresh(terms.flatMap((t) => this.embedder.neighbours!(t, opt.neighboursPerWord)), cueStems) : [];
+    if (neighbours.length) lists.push({ name: 'neighbours', rowids: this.words([...terms, ...neighbours], scope, total, n) });
+
+    if (w.trigrams > 0) {
+      // Fragments and identifiers: words the word index does not know, and names with digits or inner capitals.
+      const grams = [...new Set(cue.match(/[\p{L}\p{N}_]+/gu) ?? [])].filter((t) => t.length >= 3 && !STOPWORDS.has(t.toLowerCase()) && (/\d|_|\p{Ll}\p{Lu}/u.test(t) || this.df(t.toLowerCase()) === 0));
+      if (grams.length) lists.push({ name: 'trigrams', rowids: (this.s.tri!.all({ q: anyOf(grams), scope, n }) as { rowid: number }[]).map((r) => r.rowid) });
+    }
+    if (w.alternatives > 0) {
+      for (const alt of alternatives) {
+        const altTerms = queryWords(alt, opt.splitIdentifiers).slice(0, MAX_TERMS);
+        if (altTerms.length) lists.push({ name: 'alternatives', rowids: this.words(altTerms, scope, total, n) });
+      }
+    }
+    let feedback: string[] = [];
+    if (w.feedback > 0 && lists.length) {
+      // Pseudo-relevance feedback: words the first pass's best memories share, rare ones first.
+      feedback = this.feedbackTerms(this.fuse(lists).slice(0, opt.feedbackDocs), cueStems, total);
+      if (feedback.length) lists.push({ name: 'feedback', rowids: this.words(feedback, scope, total, n) });
+    }
+
+    const ids = new Set(lists.flatMap((l) => l.rowids));
+    if (this.index && w.similarity > 0) {
       // Neighbours by meaning join the candidates; the similarity list below ranks them.
       this.index.refresh();
-      for (const rowid of this.index.search(scope, cueVec!, CANDIDATES)) ids.add(rowid);
+      for (const rowid of this.index.search(scope, cueVec!, n)) ids.add(rowid);
     }
     const rows = ids.size ? (this.s.rows!.all(JSON.stringify([...ids])) as Row[]) : [];
     const candidates = wanted ? rows.filter((r) => (JSON.parse(r.tags) as string[]).some((t) => wanted.has(t))) : rows;
 
     // Rows still carrying another embedder's vectors (a switch being re-embedded) sit this list out.
-    const byCosine = candidates
-      .filter((r) => r.embedder === this.embedder.id)
-      .map((r) => ({ rowid: r.rowid, sim: cosine(cueVec!, vectorOf(r.vector)) }))
-      .sort((a, b) => b.sim - a.sim)
-      .map((x) => x.rowid);
-    const score = new Map<number, number>();
-    for (const list of [...lists, byCosine]) {
-      list.forEach((rowid, rank) => score.set(rowid, (score.get(rowid) ?? 0) + 1 / (RRF_K + rank + 1)));
-    }
+    const sims = new Map<number, number>();
+    for (const r of candidates) if (r.embedder === this.embedder.id) sims.set(r.rowid, cosine(cueVec!, vectorOf(r.vector)));
+    const simWeight = this.embedder.lexical ? w.lexicalSimilarity : w.similarity;
+    if (simWeight > 0) lists.push({ name: 'similarity', weight: simWeight, rowids: [...sims].sort((a, b) => b[1] - a[1]).map(([rowid]) => rowid) });
+
+    const score = this.fuse(lists, true);
     const ranked = candidates
       .map((r) => {
         const age = Math.max(0, now - r.updated_at);
-        const boost = 1 + RECENCY_BOOST * Math.pow(0.5, age / RECENCY_HALF_LIFE_MS);
+        const boost = 1 + opt.recencyBoost * Math.pow(0.5, age / RECENCY_HALF_LIFE_MS);
         return { r, score: (score.get(r.rowid) ?? 0) * boost };
       })
       .sort((a, b) => b.score - a.score)
       .slice(0, k);
 
+    const expansion = new Map([...synonyms, ...neighbours, ...feedback].map((word) => [stem(word), word]));
+    const asked = [cue, ...alternatives].flatMap((t) => queryWords(t, opt.splitIdentifiers));
     // Greedy by rank: a memory that does not fit is passed over, smaller ones may still fit.
     const memories: RecalledMemory[] = [];
     let used = 0;
     for (const { r, score: sc } of ranked) {
       if (used + r.tokens > budget) continue;
       used += r.tokens;
-      memories.push({ id: r.id, text: r.text, score: Number(sc.toFixed(6)), tokens: r.tokens, created_at: iso(r.created_at), tags: JSON.parse(r.tags) });
+      const m: RecalledMemory = { id: r.id, text: r.text, score: Number(sc.toFixed(6)), tokens: r.tokens, created_at: iso(r.created_at), tags: JSON.parse(r.tags) };
+      if (input.explain) m.explain = explain(r, asked, expansion, sims.get(r.rowid) ?? 0, lists);
+      memories.push(m);
     }
     return { memories, used_tokens: used, candidates: candidates.length };
   }
 
-  /**
-   * Ranked candidate lists. Matching every topical word first keeps the match set small
-   * (ranking an OR of common words would score most of a large store); then words are
-   * dropped, shortest first, until enough candidates are found. Words the index does not
-   * know (partial words, typos) go to the trigram index instead.
-   */
-  private candidateLists(cue: string, scope: string): number[][] {
-    const terms = cueTerms(cue);
-    const known = terms.filter((t) => this.s.hasTerm!.get(fts([t], 'AND')) !== undefined);
-    const unknown = terms.filter((t) => !known.includes(t) && t.length >= 3);
-    const lists: number[][] = [];
-    // One word-level ranking: matches of stricter queries rank above those of looser ones.
-    const words: number[] = [];
-    const seen = new Set<number>();
-    const take = (q: string): void => {
-      for (const { rowid } of this.s.bm25!.all({ q, scope, n: CANDIDATES }) as { rowid: number }[]) {
-        if (!seen.has(rowid)) {
-          seen.add(rowid);
-          words.push(rowid);
-        }
-      }
-    };
-    for (let n = known.length; n >= 1 && seen.size < CANDIDATES / 2; n--) take(fts(known.slice(0, n), 'AND'));
-    // Still scarce: the cue is a list of separate topics; each word on its own.
-    for (const t of known.slice(1)) if (seen.size < CANDIDATES / 2) take(fts([t], 'AND'));
-    if (words.length) lists.push(words);
-    if (unknown.length || seen.size === 0) {
-      const grams = (unknown.length ? unknown : terms).filter((t) => t.length >= 3);
-      if (grams.length) lists.push((this.s.tri!.all({ q: fts(grams, 'OR'), scope, n: CANDIDATES }) as { rowid: number }[]).map((r) => r.rowid));
+  /** Weighted reciprocal rank fusion: rowid → score (with `all`), or the rowids best first. */
+  private fuse(lists: List[]): number[];
+  private fuse(lists: List[], all: true): Map<number, number>;
+  private fuse(lists: List[], all?: true): number[] | Map<number, number> {
+    const score = new Map<number, number>();
+    for (const { name, rowids, weight: own } of lists) {
+      const weight = own ?? this.ranking.weights[name];
+      rowids.forEach((rowid, rank) => score.set(rowid, (score.get(rowid) ?? 0) + weight / (this.ranking.rrfK + rank + 1)));
     }
-    return lists;
+    return all ? score : [...score].sort((a, b) => b[1] - a[1]).map(([rowid]) => rowid);
   }
 
+  /** Words (deduplicated) whose stems are not among `known`. */
+  private fresh(words: string[], known: Set<string>): string[] {
+    const out = new Map<string, string>();
+    for (const word of words) {
+      const s = stem(word);
+      if (!known.has(s) && !STOPWORDS.has(word) && !out.has(s)) out.set(s, word);
+    }
+    return [...out.values()].slice(0, MAX_TERMS);
+  }
+
+  /**
+   * One disjunctive BM25 query. Words in more than `commonShare` of the memories (when the
+   * store is large enough for that to mean something) would make an OR score a large part
+   * of the store while adding little: they pick candidates only all together (their AND
+   * joins the OR of the rarer words), and on their own only when nothing else is left.
+   */
+  private words(terms: string[], scope: string, total: number, n: number): number[] {
+    if (!terms.length) return [];
+    const limit = Math.max(200, total * this.ranking.commonShare);
+    const rare: string[] = [];
+    const common: string[] = [];
+    for (const t of terms) (this.df(t) <= limit ? rare : common).push(t);
+    const distinct = [...new Set(common)];
+    let q = anyOf(rare);
+    if (distinct.length >= 2) q = [q, `(${distinct.map((w) => `"${w.replace(/"/g, '')}"`).join(' AND ')})`].filter(Boolean).join(' OR ');
+    else if (!rare.length) q = anyOf(distinct);
+    return (this.s.bm25!.all({ q, scope, n }) as { rowid: number }[]).map((r) => r.rowid);
+  }
+
+  /** How many memories hold the word (its stem, as the index keeps it). */
+  private df(word: string): number {
+    return (this.s.df!.get(stem(word)) as { doc: number } | undefined)?.doc ?? 0;
+  }
+
+  /** Up to `feedbackTerms` words shared by at least two of the given memories, by rarity. */
+  private feedbackTerms(rowids: number[], known: Set<string>, total: number): string[] {
+    if (rowids.length < 2) return [];
+    const counts = new Map<string, { word: string; docs: number }>();
+    for (const { text, keywords } of this.s.texts!.all(JSON.stringify(rowids)) as { text: string; keywords: string }[]) {
+      const seen = new Set<string>();
+      for (const word of queryWords(`${text} ${keywords}`)) {
+        const s = stem(word);
+        if (known.has(s) || seen.has(s)) continue;
+        seen.add(s);
+        const c = counts.get(s) ?? { word, docs: 0 };
+        c.docs++;
+        counts.set(s, c);
+      }
+    }
+    return [...counts.values()]
+      .filter((c) => c.docs >= 2)
+      .map((c) => ({ word: c.word, weight: c.docs * Math.log(1 + total / (1 + this.df(c.word))) }))
+      .sort((a, b) => b.weight - a.weight)
+      .slice(0, this.ranking.feedbackTerms)
+      .map((c) => c.word);
+  }
+}
+
+function explain(r: Row, asked: string[], expansion: Map<string, string>, similarity: number, lists: List[]): RecallExplanation {
+  const has = stemsOf(`${r.text} ${r.keywords} ${(JSON.parse(r.tags) as string[]).join(' ')}`);
+  const matched = [...new Set(asked.filter((w) => has.has(stem(w))))];
+  const matchedStems = new Set(matched.map(stem));
+  const expanded = [...has].filter((s) => expansion.has(s) && !matchedStems.has(s)).map((s) => expansion.get(s)!);
+  const ranks: Record<string, number> = {};
+  for (const l of lists) {
+    const at = l.rowids.indexOf(r.rowid);
+    if (at >= 0 && (ranks[l.name] === undefined || at + 1 < ranks[l.name]!)) ranks[l.name] = at + 1;
+  }
+  return { matched, expanded, similarity: Number(similarity.toFixed(4)), ranks };
 }

@@ -6,14 +6,17 @@ import { newId, sha256Hex } from '../lib/ids.js';
 import { InvalidInputError } from '../lib/errors.js';
 import { LexicalEmbedder } from './embedders/lexical.js';
 import type { Embedder } from './embedders/types.js';
-import { RecallEngine, normalise, type RecallInput, type RecallResult } from './recall.js';
+import { RecallEngine, normalise, type RankingOptions, type RecallInput, type RecallResult } from './recall.js';
 import { MemoryStore, vectorBlob, type MemoryRow } from './store.js';
+import { identifierParts } from './terms.js';
 
 export type { RecallInput, RecallResult, RecalledMemory } from './recall.js';
 
 export interface StoreInput {
   text: string;
   tags?: string[];
+  /** Words to find it by that its text may not use (indexed with their own weight). */
+  keywords?: string[];
   scope?: string;
   source?: string;
   run_id?: string;
@@ -26,6 +29,7 @@ export interface ListedMemory {
   scope: string;
   text: string;
   tags: string[];
+  keywords: string[];
   tokens: number;
   source: string | null;
   run_id: string | null;
@@ -53,6 +57,10 @@ export interface EmbeddingState {
 }
 
 export const MAX_TEXT_BYTES = 64 * 1024;
+/** Keyword words per memory. */
+export const MAX_KEYWORDS = 100;
+
+const splitKeywords = (s: string): string[] => (s ? s.split(' ') : []);
 /** Texts per embedding call in a batch, with the event loop free between calls. */
 const STORE_CHUNK = 200;
 
@@ -65,6 +73,7 @@ interface Prepared {
   text: string;
   scope: string;
   tags: string[];
+  keywords: string[];
   hash: string;
   input: StoreInput;
 }
@@ -84,9 +93,10 @@ export class MemoryService {
     db: Db,
     private readonly clock: Clock,
     readonly embedder: Embedder = new LexicalEmbedder(),
+    ranking?: RankingOptions,
   ) {
     this.rows = new MemoryStore(db);
-    this.engine = new RecallEngine(db, embedder);
+    this.engine = new RecallEngine(db, embedder, ranking);
   }
 
   async store(input: StoreInput): Promise<{ id: string; tokens: number }> {
@@ -127,7 +137,8 @@ export class MemoryService {
     const existing = this.rows.byHash(p.scope, p.hash);
     if (existing) {
       // The same lesson again: refresh it rather than keep two copies.
-      this.rows.refresh(existing.rowid, now, JSON.stringify([...new Set([...(JSON.parse(existing.tags) as string[]), ...p.tags])].sort()));
+      const keywords = [...new Set([...splitKeywords(existing.keywords), ...p.keywords])].join(' ');
+      this.rows.refresh(existing.rowid, now, JSON.stringify([...new Set([...(JSON.parse(existing.tags) as string[]), ...p.tags])].sort()), keywords);
       return { id: existing.id, tokens: existing.tokens };
     }
     const vector = vectors.get(p.hash);
@@ -141,6 +152,8 @@ export class MemoryService {
       text: p.text,
       text_hash: p.hash,
       tags: JSON.stringify(p.tags),
+      keywords: p.keywords.join(' '),
+      terms: identifierParts(p.text).join(' '),
       source: p.input.source ?? null,
       run_id: p.input.run_id ?? null,
       tokens,
@@ -196,7 +209,9 @@ function prepare(input: StoreInput, at: string, now: number): Prepared {
   }
   if (!text) throw new InvalidInputError(`${at}text: must not be empty`, { fields: [`${at}text`] });
   if (Buffer.byteLength(text) > MAX_TEXT_BYTES) throw new InvalidInputError(`${at}text: longer than ${MAX_TEXT_BYTES} bytes`, { fields: [`${at}text`] });
-  return { text, scope: input.scope ?? 'repo', tags: [...new Set(input.tags ?? [])].sort(), hash: sha256Hex(text), input };
+  const keywords = [...new Set((input.keywords ?? []).flatMap((k) => normalise(k).split(' ')).filter(Boolean))];
+  if (keywords.length > MAX_KEYWORDS) throw new InvalidInputError(`${at}keywords: at most ${MAX_KEYWORDS} words`, { fields: [`${at}keywords`] });
+  return { text, scope: input.scope ?? 'repo', tags: [...new Set(input.tags ?? [])].sort(), keywords, hash: sha256Hex(text), input };
 }
 
 function listed(r: MemoryRow): ListedMemory {
@@ -205,6 +220,7 @@ function listed(r: MemoryRow): ListedMemory {
     scope: r.scope,
     text: r.text,
     tags: JSON.parse(r.tags),
+    keywords: splitKeywords(r.keywords),
     tokens: r.tokens,
     source: r.source,
     run_id: r.run_id,

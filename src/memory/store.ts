@@ -14,12 +14,15 @@ export interface MemoryRow {
   created_at: number;
   updated_at: number;
   embedder: string;
+  /** The agent's keywords for it, space-separated. */
+  keywords: string;
 }
 
 /** A row to insert: the stored fields, the hash that dedupes it, and its vector. */
-export type NewMemory = Omit<MemoryRow, 'rowid'> & { text_hash: string; vector: Buffer };
+/** `terms`: the text's identifier parts, indexed beside it (see terms.ts). */
+export type NewMemory = Omit<MemoryRow, 'rowid'> & { text_hash: string; vector: Buffer; terms: string };
 
-const COLUMNS = 'rowid, id, scope, text, tags, source, run_id, tokens, created_at, updated_at, embedder';
+const COLUMNS = 'rowid, id, scope, text, tags, source, run_id, tokens, created_at, updated_at, embedder, keywords';
 /** The next vector sequence number (see migration 5). */
 const NEXT_SEQ = '(SELECT coalesce(max(vec_seq), 0) + 1 FROM memories)';
 
@@ -44,9 +47,9 @@ export class MemoryStore {
     const p = (sql: string): Statement => db.prepare(sql);
     this.s = {
       byHash: p(`SELECT ${COLUMNS} FROM memories WHERE scope = ? AND text_hash = ?`),
-      insert: p(`INSERT INTO memories (id, scope, text, text_hash, tags, source, run_id, tokens, created_at, updated_at, embedder, vector, vec_seq)
-        VALUES (@id, @scope, @text, @text_hash, @tags, @source, @run_id, @tokens, @created_at, @updated_at, @embedder, @vector, ${NEXT_SEQ})`),
-      refresh: p('UPDATE memories SET updated_at = ?, tags = ? WHERE rowid = ?'),
+      insert: p(`INSERT INTO memories (id, scope, text, text_hash, tags, keywords, terms, source, run_id, tokens, created_at, updated_at, embedder, vector, vec_seq)
+        VALUES (@id, @scope, @text, @text_hash, @tags, @keywords, @terms, @source, @run_id, @tokens, @created_at, @updated_at, @embedder, @vector, ${NEXT_SEQ})`),
+      refresh: p('UPDATE memories SET updated_at = ?, tags = ?, keywords = ? WHERE rowid = ?'),
       forget: p('DELETE FROM memories WHERE id = ?'),
       list: p(`SELECT ${COLUMNS} FROM memories WHERE scope = ? AND rowid < ? ORDER BY rowid DESC LIMIT ?`),
       listAll: p(`SELECT ${COLUMNS} FROM memories WHERE rowid < ? ORDER BY rowid DESC LIMIT ?`),
@@ -69,8 +72,8 @@ export class MemoryStore {
     this.s.insert.run(row);
   }
 
-  refresh(rowid: number, at: number, tags: string): void {
-    this.s.refresh.run(at, tags, rowid);
+  refresh(rowid: number, at: number, tags: string, keywords: string): void {
+    this.s.refresh.run(at, tags, keywords, rowid);
   }
 
   forget(id: string): boolean {

@@ -8,6 +8,7 @@ const importedMemory = z
   .object({
     text: z.string().min(1).max(65_536),
     tags: z.array(z.string().min(1).max(100)).max(50).optional(),
+    keywords: z.array(z.string().min(1).max(100)).max(50).optional(),
     scope: z.string().min(1).max(100).optional(),
     source: z.string().max(500).nullish(),
     run_id: z.string().max(200).nullish(),
@@ -24,6 +25,7 @@ export function memoryRoutes(app: FastifyInstance, deps: { memory: MemoryService
     const inputs = body.memories.map((m) => ({
       text: m.text,
       tags: m.tags,
+      keywords: m.keywords,
       scope: m.scope,
       source: m.source ?? undefined,
       run_id: m.run_id ?? undefined,

@@ -10,6 +10,9 @@ export const GLOVE_ID = 'glove-100d';
  */
 const SIF_A = 1e-3;
 const ZIPF_NORM = 12.7; // ≈ ln(341,479 words): the harmonic number normalising 1/rank
+/** Neighbours are searched among this many most frequent words, past the first NEIGHBOUR_SKIP. */
+const NEIGHBOUR_VOCAB = 30_000;
+const NEIGHBOUR_SKIP = 150;
 const sif = (row: number): number => SIF_A / (SIF_A + 1 / ((row + 1) * ZIPF_NORM));
 
 /**
@@ -21,7 +24,55 @@ export class GloveEmbedder implements Embedder {
   readonly id = GLOVE_ID;
   readonly lexical = false;
 
+  /** Row → word, the row norms, and answers already given, for neighbours(); built on first use. */
+  private words?: string[];
+  private norms?: Float32Array;
+  private readonly nearest = new Map<string, string[]>();
+
   constructor(private readonly table: GloveTable) {}
+
+  /**
+   * The `n` words nearest to `word` by cosine among the NEIGHBOUR_VOCAB most frequent
+   * (skipping the first NEIGHBOUR_SKIP, function words), for query expansion; cached.
+   */
+  neighbours(word: string, n: number): string[] {
+    const { dim, index, vectors } = this.table;
+    const row = index.get(word);
+    if (row === undefined) return [];
+    const key = `${word}:${n}`;
+    const hit = this.nearest.get(key);
+    if (hit) return hit;
+    const size = Math.min(NEIGHBOUR_VOCAB, index.size);
+    if (!this.words || !this.norms) {
+      this.words = [];
+      for (const [w, r] of index) if (r < size) this.words[r] = w;
+      this.norms = new Float32Array(size);
+      for (let r = 0; r < size; r++) {
+        let s = 0;
+        for (let i = 0, at = r * dim; i < dim; i++) s += vectors[at + i]! * vectors[at + i]!;
+        this.norms[r] = Math.sqrt(s) || 1;
+      }
+    }
+    let qn = 0;
+    for (let i = 0, at = row * dim; i < dim; i++) qn += vectors[at + i]! * vectors[at + i]!;
+    qn = Math.sqrt(qn) || 1;
+    const best: { r: number; sim: number }[] = [];
+    for (let r = NEIGHBOUR_SKIP; r < size; r++) {
+      if (r === row) continue;
+      let s = 0;
+      for (let i = 0, a = r * dim, b = row * dim; i < dim; i++) s += vectors[a + i]! * vectors[b + i]!;
+      const sim = s / (this.norms[r]! * qn);
+      if (best.length < n || sim > best[best.length - 1]!.sim) {
+        best.push({ r, sim });
+        best.sort((x, y) => y.sim - x.sim);
+        if (best.length > n) best.pop();
+      }
+    }
+    const out = best.map((b) => this.words![b.r]!).filter(Boolean);
+    if (this.nearest.size > 50_000) this.nearest.clear();
+    this.nearest.set(key, out);
+    return out;
+  }
 
   static fromCache(file: string): GloveEmbedder {
     return new GloveEmbedder(loadGlove(file));

@@ -13,6 +13,8 @@ export interface Embedder {
   readonly lexical: boolean;
   /** Embed a batch; one L2-normalised vector per text, in order. */
   embed(texts: string[]): Promise<Float32Array[]>;
+  /** Words near a word in meaning (word-vector embedders), for query expansion. */
+  neighbours?(word: string, n: number): string[];
   /** Release resources (sessions, sockets). */
   close?(): Promise<void>;
 }
