@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { colonyPaths } from '../daemon/paths.js';
 import type { CoordService } from '../coord/service.js';
 import type { PullResult } from '../coord/sync/index.js';
-import { printResult } from './output.js';
+import { plural, printResult } from './output.js';
 import { resolveRepoRoot } from './repo.js';
 
 interface SyncFlags {
@@ -71,14 +71,14 @@ export function registerSyncCommands(coord: Command): void {
     withCoord(o, async (c, t, { syncClient, push, pull }) => {
       const { client, origin } = syncClient(t);
       const r = await push(c, client, { origin, onProgress: progress('push') });
-      printResult(!!o.json, r, (v) => `pushed ${v.inserted} new records (${v.skipped} already on the hub) in ${v.batches} batches`);
+      printResult(!!o.json, r, (v) => `pushed ${plural(v.inserted, 'new record')} (${v.skipped} already on the hub) in ${plural(v.batches, 'batch', 'batches')}`);
     }),
   );
   flags(coord.command('pull').description('fetch records other colonies pushed, from the saved cursor')).action((o: SyncFlags) =>
     withCoord(o, async (c, t, { syncClient, push, pull }) => {
       const { client, origin } = syncClient(t);
       const r = await pull(c, client, { hub: t.hubUrl, repoId: t.repoId, ownOrigin: origin, onProgress: progress('pull') });
-      printResult(!!o.json, r, (v) => `received ${v.received} records; cursor ${v.cursor}${refusedNote(v)}`);
+      printResult(!!o.json, r, (v) => `received ${plural(v.received, 'record')}; cursor ${v.cursor}${refusedNote(v)}`);
     }),
   );
   flags(coord.command('sync').description('push, then pull')).action((o: SyncFlags) =>

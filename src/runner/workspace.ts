@@ -167,7 +167,7 @@ export class WorkspaceManager {
     if (status.stdout.trim()) {
       await git(['add', '-A'], { cwd: ws.dir });
       const hasIdentity = (await git(['config', 'user.email'], { cwd: ws.dir, okCodes: [1] })).code === 0;
-      await git(['commit', '--quiet', '--no-verify', '-m', `colony: job ${jobId}`], {
+      await git(['commit', '--quiet', '--no-verify', '-m', `colony: ${jobId}`], {
         cwd: ws.dir,
         env: hasIdentity ? {} : { ...FALLBACK_IDENTITY, GIT_COMMITTER_NAME: 'Colony', GIT_COMMITTER_EMAIL: 'colony@localhost' },
       });
