@@ -124,7 +124,7 @@ async function slowNeighbour(): Promise<BenchResult[]> {
   }
 }
 
-/** The GloVe embedder when its optional package is installed (its cache is built on first use). */
+/** The GloVe embedder when its package is installed (a devDependency here) (its cache is built on first use). */
 async function glove(): Promise<Embedder | undefined> {
   try {
     return await createEmbedder({ spec: 'glove', cacheDir: process.env.COLONY_CACHE_DIR ?? defaultCacheDir(), allowRemoteModels: false, baseUrl: '', batchSize: 64 }, (m) => console.error(`  ${m}`));

@@ -1,9 +1,10 @@
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
+import type { TaskListEntry } from '../coord/service.js';
 import { InvalidInputError } from '../lib/errors.js';
 import { colonyPaths, ensureColonyDir } from '../daemon/paths.js';
 import { connectDaemon } from './client.js';
-import { holdersTable, printResult, table } from './output.js';
+import { holdersTable, plural, printResult, table } from './output.js';
 import { resolveRepoRoot } from './repo.js';
 import { registerSyncCommands } from './sync.js';
 
@@ -56,7 +57,7 @@ export function registerCoord(program: Command): void {
     .option('--ttl <s>', 'seconds from now (default 600)', num('--ttl'))
     .action(async (o) => {
       const r = await connectDaemon(o.repo).request('POST', '/coord/heartbeat', { run_id: runOf(o), ttl_seconds: o.ttl });
-      printResult(o.json, r, (v) => `extended to ${v.extended_expires_at} (${v.reservations} reservations, ${v.claims} claims)`);
+      printResult(o.json, r, (v) => `extended to ${v.extended_expires_at} (${plural(v.reservations, 'reservation')}, ${plural(v.claims, 'claim')})`);
     });
   common(coord.command('intent').description('declare an operation on a target inside a reservation').argument('<reservation_id>').argument('<operation>', 'create|modify|delete|rename').argument('<target>'))
     .option('--run <id>', 'run id (default: COLONY_RUN_ID)')
@@ -99,7 +100,7 @@ export function registerCoord(program: Command): void {
           },
         });
         printResult(o.json, r, (v) =>
-          `${o.dryRun ? 'would remove' : 'removed'}: ${Object.entries(v).map(([k, n]) => `${n} ${k.replace('_removed', '')}`).join(', ')}`,
+          `${o.dryRun ? 'would remove' : 'removed'}: ${Object.entries(v).map(([k, n]) => plural(n as number, k.replace(/ies_removed$/, 'y').replace(/s_removed$/, ''), k.replace('_removed', ''))).join(', ')}`,
         );
       } finally {
         db.close();
@@ -116,6 +117,14 @@ export function registerCoord(program: Command): void {
     .command('hook-check', { hidden: true })
     .description('used by the pre-commit hook: refuse staged files reserved by another run')
     .action(async () => (await import('./hook-check.js')).hookCheck());
+}
+
+/** done, claimed by a run, waiting on unfinished dependencies, or ready to claim. */
+function taskState(t: TaskListEntry, done: ReadonlySet<string>): string {
+  if (t.completed_at) return 'done';
+  if (t.claimed_by) return `claimed by ${t.claimed_by}`;
+  const waiting = t.depends_on.filter((d) => !done.has(d));
+  return waiting.length ? `waits on ${waiting.join(', ')}` : 'ready';
 }
 
 export function registerTask(program: Command): void {
@@ -156,13 +165,14 @@ export function registerTask(program: Command): void {
         v.tasks.length ? table([['TASK', 'PRIORITY', 'DESCRIPTION'], ...v.tasks.map((t: any) => [t.task_id, String(t.priority), t.description])]) : 'no ready tasks',
       );
     });
-  common(task.command('ls').description('every task with its state')).action(async (o) => {
-    const r = await connectDaemon(o.repo).request('GET', '/tasks');
+  common(task.command('ls').description('every task with its state, and what an open one waits on')).action(async (o) => {
+    const r = await connectDaemon(o.repo).request<{ tasks: TaskListEntry[] }>('GET', '/tasks');
+    const done = new Set(r.tasks.filter((t) => t.completed_at).map((t) => t.task_id));
     printResult(o.json, r, (v) =>
       v.tasks.length
         ? table([
             ['TASK', 'STATE', 'PRIORITY', 'DESCRIPTION'],
-            ...v.tasks.map((t: any) => [t.task_id, t.completed_at ? 'done' : t.claimed_by ? `claimed by ${t.claimed_by}` : 'open', String(t.priority), t.description]),
+            ...v.tasks.map((t: TaskListEntry) => [t.task_id, taskState(t, done), String(t.priority), t.description]),
           ])
         : 'no tasks',
     );

@@ -16,6 +16,7 @@ const GROUPS: Record<string, () => Promise<Register>> = {
   coord: async () => (await import('./coord.js')).registerCoord,
   task: async () => (await import('./coord.js')).registerTask,
   mcp: async () => (await import('./mcp.js')).registerMcp,
+  embedder: async () => (await import('./embedder.js')).registerEmbedder,
   hub: async () => (await import('./hub.js')).registerHub,
   identity: async () => (await import('./identity.js')).registerIdentity,
   memory: async () => (await import('./memory.js')).registerMemory,

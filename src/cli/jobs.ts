@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Option, type Command } from 'commander';
 import { PERMISSION_LEVELS } from '../runner/agents/permissions.js';
@@ -5,7 +6,7 @@ import { InvalidInputError } from '../lib/errors.js';
 import type { JobEvent, JobRecord } from '../runner/types.js';
 import { FINISHED_STATUSES } from '../runner/types.js';
 import { connectDaemon, type DaemonClient } from './client.js';
-import { printResult, table } from './output.js';
+import { plural, printResult, table } from './output.js';
 import { readSse } from './sse-client.js';
 
 function positiveInt(name: string) {
@@ -16,7 +17,23 @@ function positiveInt(name: string) {
   };
 }
 
-function describeJob(j: JobRecord & { position?: number }): string {
+/**
+ * Does the job's branch exist in the repository? A job that failed or was cancelled before
+ * its branch was fetched back still names it. Without a repository to look in (a client
+ * reaching the daemon through COLONY_URL), a branch with commits is taken to exist.
+ */
+function branchExists(j: JobRecord, repo: string | undefined): boolean {
+  if (!j.branch) return false;
+  if (!repo) return (j.commits?.length ?? 0) > 0;
+  try {
+    execFileSync('git', ['show-ref', '--verify', '--quiet', `refs/heads/${j.branch}`], { cwd: repo, stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function describeJob(j: JobRecord & { position?: number }, repo?: string): string {
   const lines = [
     `job      ${j.id}`,
     `status   ${j.status}${j.position ? ` (position ${j.position} in queue)` : ''}`,
@@ -25,9 +42,9 @@ function describeJob(j: JobRecord & { position?: number }): string {
   ];
   if (j.finished_at) lines.push(`finished ${j.finished_at}`);
   if (j.exit_code !== null) lines.push(`exit     ${j.exit_code}`);
-  if (j.branch) lines.push(`branch   ${j.branch}`);
+  if (branchExists(j, repo)) lines.push(`branch   ${j.branch}`);
   if (j.diff_stat)
-    lines.push(`diff     ${j.diff_stat.files} files, +${j.diff_stat.insertions} -${j.diff_stat.deletions}`);
+    lines.push(`diff     ${plural(j.diff_stat.files, 'file')}, +${j.diff_stat.insertions} -${j.diff_stat.deletions}`);
   if (j.usage) lines.push(`usage    ${JSON.stringify(j.usage)}`);
   if (j.error) lines.push(`error    ${j.error}`);
   if (j.result) lines.push('', j.result);
@@ -121,7 +138,7 @@ export function registerRun(program: Command): void {
       }
       if (!o.json) process.stderr.write(`job ${r.job_id} ${r.status}\n`);
       const job = o.follow ? await follow(client, r.job_id, !!o.json) : await waitDone(client, r.job_id);
-      printResult(o.json, job, describeJob);
+      printResult(o.json, job, (j) => describeJob(j, client.repo));
       if (job.status !== 'completed') process.exitCode = 1;
     });
 
@@ -159,8 +176,9 @@ export function registerJobs(program: Command): void {
     .option('--repo <dir>', 'repository whose daemon to use')
     .option('--json', 'print JSON')
     .action(async (id: string, o) => {
-      const job = await connectDaemon(o.repo).request<JobRecord>('GET', `/jobs/${encodeURIComponent(id)}`);
-      printResult(o.json, job, describeJob);
+      const client = connectDaemon(o.repo);
+      const job = await client.request<JobRecord>('GET', `/jobs/${encodeURIComponent(id)}`);
+      printResult(o.json, job, (j) => describeJob(j, client.repo));
     });
   jobs
     .command('logs')
@@ -206,9 +224,14 @@ export function registerJobs(program: Command): void {
     .description('cancel a queued or running job (kills its process group)')
     .argument('<id>')
     .option('--repo <dir>', 'repository whose daemon to use')
+    .option('--no-wait', 'return once the cancel is sent, without waiting for the job to stop')
     .option('--json', 'print JSON')
     .action(async (id: string, o) => {
-      const r = await connectDaemon(o.repo).request('POST', `/jobs/${encodeURIComponent(id)}/cancel`);
-      printResult(o.json, r, (v) => `${v.job_id} ${v.status}`);
+      const client = connectDaemon(o.repo);
+      const r = await client.request<{ job_id: string; status: string }>('POST', `/jobs/${encodeURIComponent(id)}/cancel`);
+      // A running job stops once its process group is killed: report the status it ends in.
+      const job = o.wait && !FINISHED_STATUSES.has(r.status as JobRecord['status']) ? await waitDone(client, id) : undefined;
+      const final = { job_id: r.job_id, status: job?.status ?? r.status };
+      printResult(o.json, final, (v) => `${v.job_id} ${v.status}${job?.error && job.error !== 'cancelled' ? ` (${job.error})` : ''}`);
     });
 }

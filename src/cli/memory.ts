@@ -6,7 +6,7 @@ import { Presets, SingleBar } from 'cli-progress';
 import { ColonyError, InvalidInputError } from '../lib/errors.js';
 import type { MemoryStats } from '../memory/service.js';
 import { connectDaemon } from './client.js';
-import { printResult, table } from './output.js';
+import { plural, printResult, table } from './output.js';
 
 function int(name: string) {
   return (v: string): number => {
@@ -60,7 +60,7 @@ export function registerMemory(program: Command): void {
         source: o.source,
         run_id: process.env.COLONY_RUN_ID || undefined,
       });
-      printResult(o.json, r, (v) => `stored ${v.id} (${v.tokens} tokens)`);
+      printResult(o.json, r, (v) => `stored ${v.id} (${plural(v.tokens, 'token')})`);
     });
   common(memory.command('recall').description('memories relevant to a cue, within a token budget').argument('<cue>'))
     .option('--budget <tokens>', 'token budget', int('--budget'), 1000)
@@ -71,8 +71,8 @@ export function registerMemory(program: Command): void {
       const r = await connectDaemon(o.repo).request('POST', '/memory/recall', { cue, budget_tokens: o.budget, scope: o.scope, k: o.k, tags: o.tag });
       printResult(o.json, r, (v) =>
         v.memories.length
-          ? `${v.memories.map((m: any) => `[${m.score.toFixed(4)}] ${m.text}`).join('\n')}\n(${v.used_tokens} tokens of ${o.budget}; ${v.candidates} candidates)`
-          : `nothing recalled (${v.candidates} candidates)`,
+          ? `${v.memories.map((m: any) => `[${m.score.toFixed(4)}] ${m.text}`).join('\n')}\n(${v.used_tokens} of ${plural(o.budget, 'token')}; ${plural(v.candidates, 'candidate')})`
+          : `nothing recalled (${plural(v.candidates, 'candidate')})`,
       );
     });
   common(memory.command('forget').description('forget a memory').argument('<id>')).action(async (id: string, o) => {
@@ -102,7 +102,7 @@ export function registerMemory(program: Command): void {
       printResult(o.json, r, (v: MemoryStats) => {
         const e = v.embedding;
         const embedding = e.pending ? `${e.current} of ${v.memories} embedded, ${e.pending} re-embedding${e.error ? ` (stalled: ${e.error})` : ''}` : 'all embedded';
-        return `${v.memories} memories, ${v.tokens} tokens; embedder ${v.embedder}: ${embedding}\n${table([['SCOPE', 'COUNT', 'TOKENS'], ...v.scopes.map((s) => [s.scope, String(s.count), String(s.tokens)])])}`;
+        return `${plural(v.memories, 'memory', 'memories')}, ${plural(v.tokens, 'token')}; embedder ${v.embedder}: ${embedding}\n${table([['SCOPE', 'COUNT', 'TOKENS'], ...v.scopes.map((s) => [s.scope, String(s.count), String(s.tokens)])])}`;
       });
     });
   memory
@@ -153,11 +153,11 @@ export function registerMemory(program: Command): void {
         const reason = (err as Error).message.replace(/memories\.(\d+)/g, (_, i: string) => `line ${items[Number(i)]?.line ?? '?'}`);
         throw new ColonyError(
           (err as ColonyError).code ?? 'import_failed',
-          `${stored} memories stored; lines ${first}–${items[items.length - 1]!.line} and after were not (each request is all or nothing): ${reason}\n` +
+          `${plural(stored, "memory", "memories")} stored; lines ${first}–${items[items.length - 1]!.line} and after were not (each request is all or nothing): ${reason}\n` +
             `resume with: tail -n +${first} ${file === '-' ? '<file>' : file} | colony memory import -`,
         );
       }
-      if (progress) process.stderr.write(`\rimported ${stored} memories${total ? ` (${Math.round((100 * readBytes) / total)}%)` : ''}`);
+      if (progress) process.stderr.write(`\rimported ${plural(stored, "memory", "memories")}${total ? ` (${Math.round((100 * readBytes) / total)}%)` : ''}`);
     };
     const flush = async (): Promise<void> => {
       if (!batch.length) return;
@@ -184,6 +184,6 @@ export function registerMemory(program: Command): void {
     }
     await flush();
     if (progress) process.stderr.write('\n');
-    printResult(o.json, { stored }, (v) => `imported ${v.stored} memories`);
+    printResult(o.json, { stored }, (v) => `imported ${plural(v.stored, 'memory', 'memories')}`);
   });
 }

@@ -19,3 +19,8 @@ export function holdersTable(hs: Holder[]): string {
     ? 'no holders'
     : table([['RESERVATION', 'RUN', 'EXPIRES', 'SYMBOLS'], ...hs.map((h) => [h.reservation_id, h.run_id, h.expires_at, h.symbols.join(' ')])]);
 }
+
+/** "1 candidate", "2 candidates", "0 memories". */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}

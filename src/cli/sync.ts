@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { colonyPaths, ensureColonyDir } from '../daemon/paths.js';
 import type { CoordService } from '../coord/service.js';
 import type { PullResult } from '../coord/sync/index.js';
-import { printResult } from './output.js';
+import { plural, printResult } from './output.js';
 import { InvalidInputError } from '../lib/errors.js';
 import { RECORD_KINDS, type RecordKind } from '../coord/wire.js';
 import { resolveRepoRoot } from './repo.js';
@@ -99,7 +99,7 @@ export function registerSyncCommands(coord: Command): void {
         const { client, origin } = syncClient(t);
         const r = await push(c, client, { origin, kinds: o.kinds, onProgress: progress('push') });
         printResult(!!o.json, r, (v) =>
-          `pushed ${v.inserted} new records (${v.skipped} already on the hub) in ${v.batches} batches` +
+          `pushed ${plural(v.inserted, 'new record')} (${v.skipped} already on the hub) in ${plural(v.batches, 'batch', 'batches')}` +
             (v.refused ? `; the hub refused ${v.refused} (they name a reservation or run another colony owns)` : ''),
         );
       }),
@@ -112,7 +112,7 @@ export function registerSyncCommands(coord: Command): void {
       withCoord(o, async (c, t, { syncClient, pull }) => {
         const { client, origin } = syncClient(t);
         const r = await pull(c, client, { hub: t.hubUrl, repoId: t.repoId, ownOrigin: origin, kinds: o.kinds, since: o.since, limit: o.limit, onProgress: progress('pull') });
-        printResult(!!o.json, r, (v) => `received ${v.received} records; cursor ${v.cursor}${refusedNote(v)}`);
+        printResult(!!o.json, r, (v) => `received ${plural(v.received, 'record')}; cursor ${v.cursor}${refusedNote(v)}`);
       }),
     );
   flags(coord.command('sync').description('push, then pull')).action((o: SyncFlags) =>

@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { describeZodError } from '../lib/validate.js';
+import { closest } from '../lib/suggest.js';
 import { ColonyError } from '../lib/errors.js';
 import { colonyPaths } from './paths.js';
 import { DEFAULT_PERMISSIONS, PERMISSION_LEVELS } from '../runner/agents/permissions.js';
@@ -26,6 +27,13 @@ export const agentConfigSchema = z
   })
   .strict();
 export type AgentConfig = z.infer<typeof agentConfigSchema>;
+
+/** An entry that could never start a job fails when the configuration loads, not on every job. */
+function agentCanRun(a: AgentConfig, ctx: z.RefinementCtx): void {
+  if (a.type === 'command' && !a.argv) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['argv'], message: `a 'command' agent needs argv, the command to run, e.g. ["my-agent", "--task", "{prompt}"]` });
+  }
+}
 
 const DEFAULT_AGENTS: Record<string, AgentConfig> = {
   claude: { type: 'claude', args: [], models: ['sonnet', 'opus', 'haiku'], env: {}, permissions: DEFAULT_PERMISSIONS },
@@ -75,7 +83,7 @@ export const configSchema = z
     /** Command run in each workspace before the agent: argv array, or a string run by `sh -c`. */
     setup: z.union([z.array(z.string()).min(1), z.string().min(1)]).optional(),
     default_agent: z.string().default('claude'),
-    agents: z.record(agentConfigSchema).default(DEFAULT_AGENTS),
+    agents: z.record(agentConfigSchema.superRefine(agentCanRun)).default(DEFAULT_AGENTS),
     /** Milliseconds between SIGTERM and SIGKILL when a job is cancelled or times out. */
     kill_grace_ms: positiveInt.default(5000),
     /** Seconds running jobs get to finish on SIGINT/SIGTERM before they are cancelled. */
@@ -102,7 +110,7 @@ export const configSchema = z
     cache_dir: z.string().min(1).optional(),
     log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
-  .passthrough();
+  .strict();
 
 export type ColonyConfig = z.infer<typeof configSchema>;
 
@@ -135,6 +143,27 @@ const ENV_KEYS: Record<string, string> = {
   COLONY_EMBED_BATCH: 'embed_batch',
   COLONY_CACHE_DIR: 'cache_dir',
 };
+
+/**
+ * A key nobody reads is almost always a typo that silently leaves a default in force: refuse
+ * it, naming the closest known key. Checks the top level and every agent entry.
+ */
+function assertKnownKeys(config: Record<string, unknown>, where: string): void {
+  const known = Object.keys(configSchema.shape);
+  const agentKeys = Object.keys(agentConfigSchema.shape);
+  const unknown = (key: string, keys: string[], path: string): ColonyError => {
+    const near = closest(key, keys);
+    return new ColonyError('bad_config', `${where}: unknown key '${path}${key}'${near ? `; did you mean '${path}${near}'?` : ` (known: ${keys.join(', ')})`}`);
+  };
+  for (const key of Object.keys(config)) if (!known.includes(key)) throw unknown(key, known, '');
+  const agents = config.agents;
+  if (agents && typeof agents === 'object' && !Array.isArray(agents)) {
+    for (const [name, entry] of Object.entries(agents)) {
+      if (!entry || typeof entry !== 'object' || Array.isArray(entry)) continue; // the schema says what is wrong
+      for (const key of Object.keys(entry)) if (!agentKeys.includes(key)) throw unknown(key, agentKeys, `agents.${name}.`);
+    }
+  }
+}
 
 export function readConfigFile(repo: string): Record<string, unknown> {
   const file = colonyPaths(repo).config;
@@ -173,7 +202,10 @@ export function loadConfig(
   flags: Record<string, unknown> = {},
   env: NodeJS.ProcessEnv = process.env,
 ): ColonyConfig {
-  const merged = { ...readConfigFile(repo), ...fromEnv(env), ...dropUndefined(flags), repo };
+  const file = readConfigFile(repo);
+  assertKnownKeys(file, colonyPaths(repo).config);
+  const merged = { ...file, ...fromEnv(env), ...dropUndefined(flags), repo };
+  assertKnownKeys(merged, 'configuration');
   const r = configSchema.safeParse(merged);
   if (!r.success) throw new ColonyError('bad_config', `invalid configuration: ${describeZodError(r.error)}`);
   // max_queue_depth counts running jobs too: unset, it grows with a large max_concurrency.

@@ -91,7 +91,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const clock = opts.clock ?? systemClock;
   const paths = colonyPaths(config.repo);
   const settings = embedderSettings(config);
-  // A missing optional package fails start-up, not every memory call.
+  // A missing embedder package fails start-up (saying what to run), not every memory call.
   await checkEmbedder(settings);
   ensureColonyDir(paths);
   // Before anything touches the database: a second daemon must not mark the first's jobs interrupted.

@@ -201,7 +201,7 @@ export class WorkspaceManager {
       if (refusal) throw new ColonyError('commit_refused', refusal, 409);
       const hasIdentity = (await git(['config', 'user.email'], { cwd: ws.dir, okCodes: [1] })).code === 0;
       // --no-verify: the hook's check was just made in-process, and a repository's own hooks are not the agent's.
-      await git(['commit', '--quiet', '--no-verify', '-m', `colony: job ${jobId}`], {
+      await git(['commit', '--quiet', '--no-verify', '-m', `colony: ${jobId}`], {
         cwd: ws.dir,
         env: hasIdentity ? {} : { ...FALLBACK_IDENTITY, GIT_COMMITTER_NAME: 'Colony', GIT_COMMITTER_EMAIL: 'colony@localhost' },
       });

@@ -53,7 +53,7 @@ describe('colony coord / task CLI', () => {
     const c = (await json(['task', 'add', 'docs', '--run', 'pm'], dir)).task_id;
     expect(await json(['task', 'dep', c, b], dir)).toEqual({ task_id: c, depends_on: [b] });
     const ls = await colony(['task', 'ls'], dir);
-    expect(ls.stdout).toMatch(/done[\s\S]*open/);
+    expect(ls.stdout).toMatch(new RegExp(`done[\\s\\S]*ready[\\s\\S]*waits on ${b}`));
   });
 
   it('gc removes expired records and reports counts, with a dry run', async () => {

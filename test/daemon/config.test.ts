@@ -74,6 +74,24 @@ describe('configuration', () => {
     expect(() => loadConfig(repo, {}, { COLONY_EMBEDDER: 'word2vec' })).toThrow(/embedder: 'word2vec' is not one of/);
   });
 
+  it('refuses an unknown key, naming it and the closest known key', () => {
+    const repo = repoWithConfig({ max_concurency: 3 });
+    expect(() => loadConfig(repo, {}, {})).toThrow(`${join(repo, '.colony', 'config.json')}: unknown key 'max_concurency'; did you mean 'max_concurrency'?`);
+    expect(() => loadConfig(repoWithConfig({ embeder: 'glove' }), {}, {})).toThrow(/unknown key 'embeder'; did you mean 'embedder'\?/);
+    // Nothing close: the known keys are listed instead.
+    expect(() => loadConfig(repoWithConfig({ zzzzzzzz: 1 }), {}, {})).toThrow(/unknown key 'zzzzzzzz' \(known: repo, host, .*max_concurrency, .*log_level\)/);
+    // Inside an agent entry too.
+    const agent = repoWithConfig({ agents: { claude: { type: 'claude', modles: ['opus'] } } });
+    expect(() => loadConfig(agent, {}, {})).toThrow(/unknown key 'agents\.claude\.modles'; did you mean 'agents\.claude\.models'\?/);
+  });
+
+  it('refuses at load an agent that could never run: a command agent without argv', () => {
+    const repo = repoWithConfig({ default_agent: 'mine', agents: { mine: { type: 'command', bin: 'my-agent' } } });
+    expect(() => loadConfig(repo, {}, {})).toThrow(/agents\.mine\.argv: a 'command' agent needs argv/);
+    const ok = repoWithConfig({ default_agent: 'mine', agents: { mine: { type: 'command', argv: ['my-agent', '{prompt}'] } } });
+    expect(loadConfig(ok, {}, {}).agents.mine!.argv).toEqual(['my-agent', '{prompt}']);
+  });
+
   it('generates the token once, mode 0600, and prefers a configured one', () => {
     const dir = repoWithConfig();
     const file = join(dir, '.colony', 'token');

@@ -124,7 +124,7 @@ describe('runner lifecycle (real daemon, real git, fake claude)', () => {
     // One commit by the agent, one by the runner for what it left uncommitted.
     expect(j.commits).toHaveLength(2);
     expect(j.diff_stat).toEqual({ files: 2, insertions: 2, deletions: 0 });
-    expect(git(repo, 'log', '--format=%s', `colony/${id}`).split('\n').slice(0, 2)).toEqual([`colony: job ${id}`, 'agent commit']);
+    expect(git(repo, 'log', '--format=%s', `colony/${id}`).split('\n').slice(0, 2)).toEqual([`colony: ${id}`, 'agent commit']);
     expect(git(repo, 'show', `colony/${id}:src/a.ts`)).toContain(`edited by ${id}`);
     // The base working tree is untouched.
     expect(git(repo, 'status', '--porcelain')).toBe('');

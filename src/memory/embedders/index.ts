@@ -38,13 +38,13 @@ export function embedderId(spec: string): string {
 
 /**
  * Fail early, at start-up, on what would otherwise fail on every call: a malformed spec or
- * a missing optional package. (A missing model or an unreachable endpoint is reported when
+ * a missing embedder package. (A missing model or an unreachable endpoint is reported when
  * first used.)
  */
 export async function checkEmbedder(settings: EmbedderSettings): Promise<void> {
   const s = parseEmbedderSpec(settings.spec);
-  if (s.kind === 'glove') gloveSourcePath();
-  if (s.kind === 'transformers') await importTransformers();
+  if (s.kind === 'glove') gloveSourcePath(settings.cacheDir);
+  if (s.kind === 'transformers') await importTransformers(settings.cacheDir);
 }
 
 /**

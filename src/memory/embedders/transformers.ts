@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { ColonyError } from '../../lib/errors.js';
+import { requireEmbedderPackage } from './packages.js';
 import type { Embedder, EmbedderSettings } from './types.js';
 
 import type { FeatureExtractionPipeline } from '@huggingface/transformers';
@@ -7,17 +8,9 @@ import type { FeatureExtractionPipeline } from '@huggingface/transformers';
 type Transformers = typeof import('@huggingface/transformers');
 type Extractor = FeatureExtractionPipeline;
 
-/** The optional package, or an error saying how to install it. */
-export async function importTransformers(): Promise<Transformers> {
-  try {
-    return await import('@huggingface/transformers');
-  } catch (err) {
-    throw new ColonyError(
-      'embedder_unavailable',
-      `embedder 'transformers:…' needs the optional package @huggingface/transformers: npm install @huggingface/transformers (${(err as Error).message.split('\n')[0]})`,
-      503,
-    );
-  }
+/** The package (added on demand, see packages.ts), or an error saying how to add it. */
+export async function importTransformers(cacheDir: string): Promise<Transformers> {
+  return requireEmbedderPackage<Transformers>('transformers', cacheDir);
 }
 
 /** Where models are looked for: the configured directory, else Colony's cache (where downloads also go). */
@@ -42,7 +35,7 @@ export class TransformersEmbedder implements Embedder {
   }
 
   static async load(model: string, settings: EmbedderSettings, log: (msg: string) => void = () => {}): Promise<TransformersEmbedder> {
-    const { env, pipeline } = await importTransformers();
+    const { env, pipeline } = await importTransformers(settings.cacheDir);
     const root = modelRoot(settings);
     env.allowLocalModels = true;
     env.localModelPath = root;
