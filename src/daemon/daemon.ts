@@ -28,6 +28,8 @@ import { writeAgentMcpConfig } from '../mcp/agent-config.js';
 import { CoordService } from '../coord/service.js';
 import { installPreCommitHook } from '../coord/hook.js';
 import { startSyncLoop } from '../coord/sync/index.js';
+import { LandService } from '../land/index.js';
+import { jobTools } from '../mcp/tools/jobs.js';
 
 export interface DaemonOptions {
   config: ColonyConfig;
@@ -43,6 +45,7 @@ export interface Daemon {
   url: string;
   token: string;
   runner: Runner;
+  land: LandService;
   coord: CoordService;
   memory: MemoryService;
   reembedder: Reembedder;
@@ -88,6 +91,16 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
 
   let shuttingDown = false;
   const coord = new CoordService({ db, clock });
+  const land = new LandService({
+    db,
+    clock,
+    logger: logger.child({ component: 'land' }),
+    coord,
+    repo: config.repo,
+    scratchDir: join(paths.dir, 'land'),
+    integrate: config.integrate,
+    orchestrate: config.orchestrate,
+  });
   // Every job's agent gets Colony's MCP tools and the reservation-aware pre-commit hook.
   const runner = new Runner({
     db,
@@ -95,6 +108,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     clock,
     logger: logger.child({ component: 'runner' }),
     paths,
+    hooks: land.hooks(),
     extras: {
       mcpConfig: (jobDir) => writeAgentMcpConfig(jobDir, { repo: config.repo }),
       onWorkspace: async (ws) => {
@@ -130,7 +144,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     }
     reembedder.start();
   })();
-  const toolDefs: ToolDef[] = [...coordTools(coord), ...memoryTools(memory, recallPool)];
+  land.attach(runner);
+  const toolDefs: ToolDef[] = [...coordTools(coord), ...memoryTools(memory, recallPool), ...jobTools(runner, land)];
   const tools = buildToolMap(toolDefs);
 
   const app = buildApp({
@@ -139,6 +154,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     version: VERSION,
     logger,
     runner,
+    land,
     coord,
     memory,
     tools,
@@ -167,6 +183,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     mode: 0o600,
   });
   runner.start();
+  await land.start();
   const stopSync =
     config.hub_url && config.repo_id && config.sync_every > 0
       ? startSyncLoop(coord, { hubUrl: config.hub_url, repoId: config.repo_id, identityFile: paths.identityKey }, config.sync_every, logger.child({ component: 'sync' }))
@@ -180,6 +197,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       stopSync();
       // Stop taking work first, then let running jobs finish within the grace period.
       await runner.shutdown(config.shutdown_grace * 1000);
+      await land.stop();
       await socket.close();
       await app.close();
       await reembedder.close();
@@ -194,5 +212,5 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     return closing;
   };
 
-  return { config, paths, db, url, token, runner, coord, memory, reembedder, tools, socket, app, logger, close };
+  return { config, paths, db, url, token, runner, land, coord, memory, reembedder, tools, socket, app, logger, close };
 }
