@@ -30,6 +30,8 @@ import { CoordService } from '../coord/service.js';
 import { describeHolders, installPreCommitHook, reservedByOtherRuns } from '../coord/hook.js';
 import { startSyncLoop } from '../coord/sync/index.js';
 import { startGcLoop } from '../coord/gc.js';
+import { LandService } from '../land/index.js';
+import { jobTools } from '../mcp/tools/jobs.js';
 
 export interface DaemonOptions {
   config: ColonyConfig;
@@ -45,6 +47,7 @@ export interface Daemon {
   url: string;
   token: string;
   runner: Runner;
+  land: LandService;
   coord: CoordService;
   memory: MemoryService;
   reembedder: Reembedder;
@@ -118,6 +121,16 @@ async function startLocked(
 
   let shuttingDown = false;
   const coord = new CoordService({ db, clock });
+  const land = new LandService({
+    db,
+    clock,
+    logger: logger.child({ component: 'land' }),
+    coord,
+    repo: config.repo,
+    scratchDir: join(paths.dir, 'land'),
+    integrate: config.integrate,
+    orchestrate: config.orchestrate,
+  });
   // Every job's agent gets Colony's MCP tools and the reservation-aware pre-commit hook.
   const runner = new Runner({
     db,
@@ -125,6 +138,7 @@ async function startLocked(
     clock,
     logger: logger.child({ component: 'runner' }),
     paths,
+    hooks: land.hooks(),
     extras: {
       mcpServer: () => agentMcpServer({ repo: config.repo }),
       checkCommit: (paths, runId) => {
@@ -164,7 +178,8 @@ async function startLocked(
     }
     reembedder.start();
   })();
-  const toolDefs: ToolDef[] = [...coordTools(coord), ...memoryTools(memory, recallPool)];
+  land.attach(runner);
+  const toolDefs: ToolDef[] = [...coordTools(coord), ...memoryTools(memory, recallPool), ...jobTools(runner, land)];
   const tools = buildToolMap(toolDefs);
 
   const app = buildApp({
@@ -173,6 +188,7 @@ async function startLocked(
     version: VERSION,
     logger,
     runner,
+    land,
     coord,
     memory,
     tools,
@@ -201,6 +217,7 @@ async function startLocked(
     mode: 0o600,
   });
   runner.start();
+  await land.start();
   const stopSync =
     config.hub_url && config.repo_id && config.sync_every > 0
       ? startSyncLoop(coord, { hubUrl: config.hub_url, repoId: config.repo_id, identityFile: paths.identityKey }, config.sync_every, logger.child({ component: 'sync' }))
@@ -220,6 +237,7 @@ async function startLocked(
       stopGc();
       // Stop taking work first, then let running jobs finish within the grace period.
       await runner.shutdown(config.shutdown_grace * 1000);
+      await land.stop();
       await socket.close();
       await app.close();
       await reembedder.close();
@@ -235,5 +253,5 @@ async function startLocked(
     return closing;
   };
 
-  return { config, paths, db, url, token, runner, coord, memory, reembedder, tools, socket, app, logger, close };
+  return { config, paths, db, url, token, runner, land, coord, memory, reembedder, tools, socket, app, logger, close };
 }

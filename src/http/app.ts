@@ -14,6 +14,7 @@ import { coordRoutes } from './routes/coord.js';
 import { mcpRoutes } from './routes/mcp.js';
 import { memoryRoutes } from './routes/memory.js';
 import { eventRoutes } from './routes/events.js';
+import { landRoutes } from './routes/land.js';
 
 /** The daemon's HTTP API: one route module per domain, auth and error shape shared. */
 export function buildApp(deps: AppDeps): FastifyInstance {
@@ -55,6 +56,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   toolRoutes(app, deps);
   mcpRoutes(app, deps);
   eventRoutes(app, deps);
+  landRoutes(app, deps);
   // domain routes: add one line per route module here
   return app;
 }
