@@ -41,4 +41,11 @@ export const runnerMigrations: Migration[] = [
       CREATE INDEX job_events_job ON job_events(job_id, id);
     `,
   },
+  {
+    // The process group of a job's setup command or agent while it runs: a daemon killed
+    // with -9 cannot end them, so the next start does.
+    version: 7,
+    name: 'runner_job_pgid',
+    up: `ALTER TABLE jobs ADD COLUMN pgid INTEGER;`,
+  },
 ];

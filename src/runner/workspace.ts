@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, realpathSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join, resolve, sep, dirname } from 'node:path';
@@ -7,6 +7,7 @@ import type { Logger } from '../lib/log.js';
 import { ColonyError } from '../lib/errors.js';
 import { Mutex } from '../lib/mutex.js';
 import { git } from './git.js';
+import { runProcess } from './process.js';
 import type { FinishResult, PrepareOptions, Workspace } from './workspace-types.js';
 import type { DiffStat } from './types.js';
 
@@ -68,30 +69,48 @@ export class WorkspaceManager {
     const base = this.opts.baseRepo;
     const dir = join(this.opts.root, p.jobId);
     const branch = `colony/${p.jobId}`;
-    const baseCommit = await this.lock.run(async () => {
-      const ref = p.baseRef ?? 'HEAD';
-      const resolved = await git(['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`], {
-        cwd: base,
-        okCodes: [1],
-      });
-      if (resolved.code !== 0 || !resolved.stdout.trim()) {
-        throw new ColonyError('bad_ref', `base_ref '${ref}' does not name a commit in ${base}`, 400);
-      }
-      const commit = resolved.stdout.trim();
-      mkdirSync(this.opts.root, { recursive: true });
-      rmSync(dir, { recursive: true, force: true });
-      await git(['clone', '--local', '--no-checkout', '--quiet', base, dir], { cwd: this.opts.root, signal: p.signal });
-      return commit;
-    });
+    // Preparation has its own clock: a hung clone or copy must not hold a slot forever.
+    const phase = phaseSignal(p.signal, p.prepareTimeoutMs);
+    let baseCommit: string;
     try {
+      baseCommit = await this.lock.run(async () => {
+        const ref = p.baseRef ?? 'HEAD';
+        const resolved = await git(['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`], {
+          cwd: base,
+          okCodes: [1],
+        });
+        if (resolved.code !== 0 || !resolved.stdout.trim()) {
+          throw new ColonyError('bad_ref', `base_ref '${ref}' does not name a commit in ${base}`, 400);
+        }
+        const commit = resolved.stdout.trim();
+        mkdirSync(this.opts.root, { recursive: true });
+        rmSync(dir, { recursive: true, force: true });
+        await git(['clone', '--local', '--no-checkout', '--quiet', base, dir], { cwd: this.opts.root, signal: phase.signal });
+        return commit;
+      });
       // Parallel checkout: the working tree is most of the cost on large repositories.
-      await git(['-c', 'checkout.workers=0', 'checkout', '--quiet', '-b', branch, baseCommit], { cwd: dir, signal: p.signal });
-      this.copyIncluded(dir);
-      if (existsSync(join(base, '.git-crypt'))) await this.unlockGitCrypt(dir);
-      if (p.setup) await this.runSetup(p.setup, dir, p.signal);
+      await git(['-c', 'checkout.workers=0', 'checkout', '--quiet', '-b', branch, baseCommit], { cwd: dir, signal: phase.signal });
+      await this.copyIncluded(dir, phase.signal);
+      if (existsSync(join(base, '.git-crypt'))) await this.unlockGitCrypt(dir, phase.signal);
     } catch (err) {
       await rm(dir, { recursive: true, force: true });
+      if (phase.timedOut()) {
+        throw new ColonyError(
+          'prepare_timeout',
+          `preparing the workspace (clone, include copy, git-crypt unlock) did not finish within ${p.prepareTimeoutMs! / 1000} s (prepare_timeout)`,
+        );
+      }
       throw err;
+    } finally {
+      phase.clear();
+    }
+    if (p.setup) {
+      try {
+        await this.runSetup(p, dir);
+      } catch (err) {
+        await rm(dir, { recursive: true, force: true });
+        throw err;
+      }
     }
     return { dir, branch, baseCommit };
   }
@@ -103,7 +122,7 @@ export class WorkspaceManager {
    * symlink (at the top or inside an included directory) is followed only when its target
    * stays inside the repository; otherwise it is skipped.
    */
-  private copyIncluded(dir: string): void {
+  private async copyIncluded(dir: string, signal: AbortSignal): Promise<void> {
     const base = this.opts.baseRepo;
     const listFile = join(base, '.colonyinclude');
     if (!existsSync(listFile)) return;
@@ -112,17 +131,18 @@ export class WorkspaceManager {
     const prefixes = pathPrefixes(text);
     const root = realpathSync(base);
     const copied: string[] = [];
-    const copy = (rel: string): void => {
+    const copy = async (rel: string): Promise<void> => {
+      if (signal.aborted) throw new ColonyError('cancelled', 'cancelled');
       if (copyFollowingInsideLinks(root, join(root, rel), join(dir, rel), new Set())) copied.push(rel);
     };
-    for (const rel of listUntracked(root)) {
+    for (const rel of await listUntracked(root, signal)) {
       if (patterns.ignores(rel)) {
-        copy(rel);
+        await copy(rel);
       } else if (rel.endsWith('/') && prefixes.some((p) => p.startsWith(rel))) {
         // A wholly untracked directory that a path pattern reaches into: look inside it.
         for (const inner of readdirSync(join(root, rel), { recursive: true }) as string[]) {
           const innerRel = rel + inner.split(sep).join('/');
-          if (patterns.ignores(innerRel)) copy(innerRel);
+          if (patterns.ignores(innerRel)) await copy(innerRel);
         }
       }
     }
@@ -133,10 +153,10 @@ export class WorkspaceManager {
     }
   }
 
-  private async unlockGitCrypt(dir: string): Promise<void> {
+  private async unlockGitCrypt(dir: string, signal: AbortSignal): Promise<void> {
     const key = join(this.opts.baseRepo, '.git', 'git-crypt', 'keys', 'default');
     try {
-      const r = await runCommand(['git-crypt', 'unlock', key], dir);
+      const r = await runCommand(['git-crypt', 'unlock', key], dir, signal);
       if (r.code !== 0) throw new ColonyError('git_crypt_failed', `git-crypt unlock failed: ${r.output.trim()}`);
     } catch (err) {
       if (err instanceof ColonyError && err.message.includes('not found on PATH')) {
@@ -149,12 +169,40 @@ export class WorkspaceManager {
     }
   }
 
-  private async runSetup(setup: string[] | string, dir: string, signal?: AbortSignal): Promise<void> {
+  /** The operator's setup command, in its own process group, under setup_timeout. */
+  private async runSetup(p: PrepareOptions, dir: string): Promise<void> {
+    const setup = p.setup!;
     // A string is the operator's own config, run by a shell on purpose; never built from input.
     const argv = typeof setup === 'string' ? ['sh', '-c', setup] : setup;
-    const r = await runCommand(argv, dir, signal);
-    if (r.code !== 0) {
-      throw new ColonyError('setup_failed', `setup command ${JSON.stringify(setup)} exited with ${r.code}: ${r.output.trim().slice(-1000)}`);
+    const tail: string[] = [];
+    const keep = (line: string): void => {
+      tail.push(line);
+      if (tail.length > 40) tail.shift();
+    };
+    const r = await runProcess({
+      bin: argv[0]!,
+      args: argv.slice(1),
+      cwd: dir,
+      env: { ...process.env, ...p.env },
+      timeoutMs: p.setupTimeoutMs,
+      killGraceMs: p.killGraceMs ?? 5000,
+      signal: p.signal,
+      onSpawn: p.onProcessGroup,
+      onStdoutLine: keep,
+      onStderrLine: keep,
+    });
+    const output = tail.join('\n').trim().slice(-1000);
+    if (r.notFound) throw new ColonyError('setup_failed', `setup command '${argv[0]}' not found on PATH`);
+    if (r.cancelled) throw new ColonyError('cancelled', 'cancelled');
+    if (r.timedOut) {
+      throw new ColonyError(
+        'setup_timeout',
+        `setup command ${JSON.stringify(setup)} did not finish within ${p.setupTimeoutMs! / 1000} s (setup_timeout); its process group was killed`,
+      );
+    }
+    if (r.exitCode !== 0) {
+      const how = r.signal ? `was killed by ${r.signal}` : `exited with ${r.exitCode}`;
+      throw new ColonyError('setup_failed', `setup command ${JSON.stringify(setup)} ${how}: ${output}`);
     }
   }
 
@@ -199,17 +247,43 @@ export class WorkspaceManager {
  * Untracked paths of the base (ignored ones included), wholly untracked directories
  * collapsed to one `dir/` entry, so a large node_modules costs one line.
  */
-function listUntracked(root: string): string[] {
-  const out = execFileSync('git', ['ls-files', '-z', '--others', '--directory'], {
-    cwd: root,
-    encoding: 'utf8',
-    maxBuffer: 256 * 1024 * 1024,
-    env: { ...process.env, GIT_TERMINAL_PROMPT: '0' },
-  });
+async function listUntracked(root: string, signal: AbortSignal): Promise<string[]> {
+  const out = (await git(['ls-files', '-z', '--others', '--directory'], { cwd: root, signal })).stdout;
   return out
     .split('\0')
     .filter(Boolean)
     .filter((rel) => !rel.startsWith('.colony/') && !rel.startsWith('.git/'));
+}
+
+/**
+ * The caller's cancel signal, plus a timer when `timeoutMs` is given; `timedOut()` tells the
+ * two apart so the error can name the phase that ran out of time.
+ */
+function phaseSignal(parent: AbortSignal | undefined, timeoutMs: number | undefined): {
+  signal: AbortSignal;
+  timedOut(): boolean;
+  clear(): void;
+} {
+  const c = new AbortController();
+  let fired = false;
+  const onParent = (): void => c.abort();
+  if (parent?.aborted) c.abort();
+  else parent?.addEventListener('abort', onParent, { once: true });
+  const timer =
+    timeoutMs === undefined
+      ? undefined
+      : setTimeout(() => {
+          fired = true;
+          c.abort();
+        }, timeoutMs);
+  return {
+    signal: c.signal,
+    timedOut: () => fired && !parent?.aborted,
+    clear: () => {
+      clearTimeout(timer);
+      parent?.removeEventListener('abort', onParent);
+    },
+  };
 }
 
 /**
