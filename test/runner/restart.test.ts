@@ -57,7 +57,7 @@ describe('durable jobs across a daemon crash (real `colony serve` processes)', (
     writeColonyConfig(repo.dir, { agents: fakeAgents(), max_concurrency: 2, setup });
     const first = await spawnDaemon(repo.dir);
     cleanups.push(() => stop(first.child, 'SIGKILL'));
-    for (const n of [1, 2]) {
+    for (let i = 0; i < 2; i++) {
       await api(first.url, 'POST', '/execute', { prompt: `hold [started:${t.dir}/agent] [grandchild:${t.dir}/gc] [block:${t.dir}/never]` });
     }
     await waitUntil(
