@@ -24,6 +24,8 @@ export interface Workspace {
   branch: string;
   /** Commit the workspace started from. */
   baseCommit: string;
+  /** The clone was unlocked with git-crypt: its files must still read as plaintext when it is handed back. */
+  gitCrypt?: boolean;
 }
 
 export interface FinishResult {

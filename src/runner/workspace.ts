@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, realpathSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join, resolve, sep, dirname } from 'node:path';
@@ -8,6 +7,7 @@ import { ColonyError } from '../lib/errors.js';
 import { Mutex } from '../lib/mutex.js';
 import { git } from './git.js';
 import { runProcess } from './process.js';
+import { assertUnlocked, gitCryptState, unlockClone } from './git-crypt.js';
 import type { FinishResult, PrepareOptions, Workspace } from './workspace-types.js';
 import type { DiffStat } from './types.js';
 
@@ -28,24 +28,6 @@ function lockFor(base: string): Mutex {
   let m = baseLocks.get(base);
   if (!m) baseLocks.set(base, (m = new Mutex()));
   return m;
-}
-
-function runCommand(argv: string[], cwd: string, signal?: AbortSignal): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolveP, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), { cwd, stdio: ['ignore', 'pipe', 'pipe'], signal });
-    let output = '';
-    const keep = (d: Buffer): void => {
-      output = (output + d.toString()).slice(-4000);
-    };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    child.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') reject(new ColonyError('setup_failed', `setup command '${argv[0]}' not found on PATH`));
-      else if (err.name === 'AbortError') reject(new ColonyError('cancelled', 'cancelled'));
-      else reject(err);
-    });
-    child.on('close', (code) => resolveP({ code, output }));
-  });
 }
 
 export function parseShortStat(s: string): DiffStat {
@@ -72,6 +54,7 @@ export class WorkspaceManager {
     // Preparation has its own clock: a hung clone or copy must not hold a slot forever.
     const phase = phaseSignal(p.signal, p.prepareTimeoutMs);
     let baseCommit: string;
+    let gitCrypt = false;
     try {
       baseCommit = await this.lock.run(async () => {
         const ref = p.baseRef ?? 'HEAD';
@@ -91,7 +74,11 @@ export class WorkspaceManager {
       // Parallel checkout: the working tree is most of the cost on large repositories.
       await git(['-c', 'checkout.workers=0', 'checkout', '--quiet', '-b', branch, baseCommit], { cwd: dir, signal: phase.signal });
       await this.copyIncluded(dir, phase.signal);
-      if (existsSync(join(base, '.git-crypt'))) await this.unlockGitCrypt(dir, phase.signal);
+      const crypt = await gitCryptState(base, baseCommit);
+      if (crypt.uses) {
+        await unlockClone(base, dir, crypt, phase.signal);
+        gitCrypt = true;
+      }
     } catch (err) {
       await rm(dir, { recursive: true, force: true });
       if (phase.timedOut()) {
@@ -112,7 +99,7 @@ export class WorkspaceManager {
         throw err;
       }
     }
-    return { dir, branch, baseCommit };
+    return { dir, branch, baseCommit, ...(gitCrypt ? { gitCrypt } : {}) };
   }
 
   /**
@@ -150,22 +137,6 @@ export class WorkspaceManager {
       const exclude = join(dir, '.git', 'info', 'exclude');
       mkdirSync(dirname(exclude), { recursive: true });
       appendFileSync(exclude, `\n# copied by .colonyinclude: for the agent, never committed\n${copied.map(excludeLine).join('\n')}\n`);
-    }
-  }
-
-  private async unlockGitCrypt(dir: string, signal: AbortSignal): Promise<void> {
-    const key = join(this.opts.baseRepo, '.git', 'git-crypt', 'keys', 'default');
-    try {
-      const r = await runCommand(['git-crypt', 'unlock', key], dir, signal);
-      if (r.code !== 0) throw new ColonyError('git_crypt_failed', `git-crypt unlock failed: ${r.output.trim()}`);
-    } catch (err) {
-      if (err instanceof ColonyError && err.message.includes('not found on PATH')) {
-        throw new ColonyError(
-          'git_crypt_missing',
-          'the repository uses git-crypt (.git-crypt/ present) but git-crypt is not found on PATH; install git-crypt to run jobs here',
-        );
-      }
-      throw err;
     }
   }
 
@@ -211,6 +182,8 @@ export class WorkspaceManager {
    * `colony/<job_id>`, and report the commits and diff stat since the start.
    */
   async finish(ws: Workspace, jobId: string): Promise<FinishResult> {
+    // Never commit or fetch back ciphertext (or plaintext a locked checkout would store unencrypted).
+    if (ws.gitCrypt) await assertUnlocked(ws.dir);
     const status = await git(['status', '--porcelain', '--untracked-files=all'], { cwd: ws.dir });
     if (status.stdout.trim()) {
       await git(['add', '-A'], { cwd: ws.dir });
