@@ -22,9 +22,9 @@ export interface WorkspaceManagerOptions {
 /** Identity for the runner's own commit when neither repo nor user configures one. */
 const FALLBACK_IDENTITY = { GIT_AUTHOR_NAME: 'Colony', GIT_AUTHOR_EMAIL: 'colony@localhost' };
 
-/** One lock per base repository, shared by every manager in the process. */
+/** One lock per base repository, shared by every manager in the process (exported for the conformance test that shows the agent runs outside it). */
 const baseLocks = new Map<string, Mutex>();
-function lockFor(base: string): Mutex {
+export function lockFor(base: string): Mutex {
   let m = baseLocks.get(base);
   if (!m) baseLocks.set(base, (m = new Mutex()));
   return m;
