@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkpointOnTimer, openDatabase } from '../src/lib/sqlite.js';
 import { colonyMigrations } from '../src/daemon/migrations.js';
@@ -43,6 +43,13 @@ async function recallsOver(socket: string, cuesPerClient: string[][]): Promise<n
   return ms;
 }
 
+/** CPU milliseconds a process has used, all threads (Linux /proc, 10 ms ticks). */
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
+}
+
 /** A real daemon with 10,000 memories; clients on its socket, as agents would be. */
 async function concurrency(): Promise<BenchResult[]> {
   const repo = realpathSync(mkdtempSync(join(tmpdir(), 'colony-bench-memsock-')));
@@ -63,19 +70,30 @@ async function concurrency(): Promise<BenchResult[]> {
     await recallsOver(socket, Array.from({ length: 4 }, (_, c) => cues(20, 90 + c)));
     const alone: number[] = [];
     const ten: number[] = [];
+    const tenCpu: number[] = [];
     const single: number[] = [];
     const three: number[] = [];
+    const threeCpu: number[] = [];
     for (let round = 0; round < 15; round++) {
       alone.push(await recallsOver(socket, [cues(5, round)]));
+      const cpu0 = cpuMs(daemon.child.pid!);
       ten.push(await recallsOver(socket, Array.from({ length: 10 }, (_, c) => cues(5, round * 10 + c))));
+      tenCpu.push(cpuMs(daemon.child.pid!) - cpu0);
       single.push(await recallsOver(socket, [cues(1, round)]));
+      const cpu1 = cpuMs(daemon.child.pid!);
       three.push(await recallsOver(socket, Array.from({ length: 3 }, (_, c) => cues(1, round * 3 + c))));
+      threeCpu.push(cpuMs(daemon.child.pid!) - cpu1);
     }
     const a = median(alone);
     const s1 = median(single);
+    // The CPU floor: the 50 calls' CPU time spread over the cores the daemon can use (its
+    // worker threads, at most the machine's cores). No scheduler beats it; on 2 cores it is
+    // above 2× one client alone, so the wall time is budgeted against the floor.
+    const cores = Math.min(availableParallelism(), 8);
+    const floor = median(tenCpu) / cores;
     return [
-      { name: '10 clients × 5 recalls over the socket, 10,000 memories (budget: 2× one client alone)', measured: median(ten), unit: 'ms', budget: 2 * a, kind: 'max', note: `one client alone ${a.toFixed(1)} ms` },
-      { name: '3 connections × 1 recall (budget: 1.5× one recall)', measured: median(three), unit: 'ms', budget: 1.5 * s1, kind: 'max', note: `one recall ${s1.toFixed(2)} ms` },
+      { name: '10 clients × 5 recalls over the socket, 10,000 memories (budget: 1.25× CPU floor)', measured: median(ten), unit: 'ms', budget: 1.25 * floor, kind: 'max', note: `CPU floor ${floor.toFixed(1)} ms = ${median(tenCpu).toFixed(0)} ms CPU ÷ ${cores} cores; one client alone ${a.toFixed(1)} ms, 2× that ${(2 * a).toFixed(1)} ms` },
+      { name: '3 connections × 1 recall (budget: 1.5× one recall)', measured: median(three), unit: 'ms', budget: 1.5 * s1, kind: 'max', note: `one recall ${s1.toFixed(2)} ms; CPU floor ${(median(threeCpu) / cores).toFixed(1)} ms (10 ms ticks)` },
     ];
   } finally {
     await daemon.stop();
@@ -133,6 +151,8 @@ async function glove(): Promise<Embedder | undefined> {
     return undefined;
   }
 }
+
+export { concurrency };
 
 export default async function run(): Promise<BenchResult[]> {
   const g = await glove();

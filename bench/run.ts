@@ -5,6 +5,7 @@ const SCENARIOS: Record<string, () => Promise<{ default: BenchScenario }>> = {
   runner: () => import('./runner.js'),
   workspace: () => import('./workspace.js'),
   coord: () => import('./coord.js'),
+  'coord-suite': () => import('./coord-suite.js'),
   hub: () => import('./hub.js'),
   memory: () => import('./memory.js'),
   'memory-quality': () => import('./memory-quality.js'),

@@ -83,6 +83,10 @@ export const configSchema = z
     keep_workspace: z.enum(['on_failure', 'always', 'never']).default('on_failure'),
     /** Command run in each workspace before the agent: argv array, or a string run by `sh -c`. */
     setup: z.union([z.array(z.string()).min(1), z.string().min(1)]).optional(),
+    /** Seconds the setup command may run before its process group is killed and the job fails. */
+    setup_timeout: positiveInt.default(600),
+    /** Seconds preparing a workspace (clone, include copy, git-crypt unlock) may take before the job fails. */
+    prepare_timeout: positiveInt.default(300),
     default_agent: z.string().default('claude'),
     agents: z.record(agentConfigSchema.superRefine(agentCanRun)).default(DEFAULT_AGENTS),
     /** Milliseconds between SIGTERM and SIGKILL when a job is cancelled or times out. */
@@ -131,6 +135,8 @@ const ENV_KEYS: Record<string, string> = {
   COLONY_JOB_TTL: 'job_ttl',
   COLONY_MAX_PROMPT_BYTES: 'max_prompt_bytes',
   COLONY_KEEP_WORKSPACE: 'keep_workspace',
+  COLONY_SETUP_TIMEOUT: 'setup_timeout',
+  COLONY_PREPARE_TIMEOUT: 'prepare_timeout',
   COLONY_DEFAULT_AGENT: 'default_agent',
   COLONY_LOG_LEVEL: 'log_level',
   COLONY_HUB_URL: 'hub_url',

@@ -155,8 +155,21 @@ async function startLocked(
   const stopMemoryLog = listenMemoryLog((msg) => memoryLog.info(msg));
   const ready = prepareEmbedder(settings, (msg) => memoryLog.info(msg));
   ready.catch(() => undefined); // reported by the first use below
-  const recallPool = MemoryWorkers.open(paths.db, clock, settings, ready);
-  if (!recallPool) logger.warn('memory worker not built (run npm run build); recalling and embedding on the main thread');
+  // Test-only switch: recall inline on the event loop, so the memory daemon conformance test
+  // can show its scenario fails without the workers. Never set it in use.
+  const recallInline = process.env.COLONY_TEST_RECALL_INLINE === '1';
+  let recallPool: MemoryWorkers | undefined;
+  if (recallInline) logger.warn('COLONY_TEST_RECALL_INLINE=1: recalling on the main thread (test only)');
+  else {
+    try {
+      recallPool = await MemoryWorkers.start(paths.db, clock, settings, ready);
+    } catch (err) {
+      stopMemoryLog();
+      stopCheckpoints();
+      db.close();
+      throw err;
+    }
+  }
   // Lexical vectors cost microseconds: made in line. Others on the workers, after preparation.
   const embedder: Embedder =
     settings.spec === 'lexical'

@@ -10,7 +10,10 @@ import { validateRecall, type RecallInput, type RecallResult } from './recall.js
 import type { WorkerResult, WorkerSetup, WorkerTask } from './worker.js';
 
 /** The compiled worker: workers run JavaScript, so this is always the built file. */
-const WORKER = join(PACKAGE_ROOT, 'dist', 'src', 'memory', 'worker.js');
+export const MEMORY_WORKER = join(PACKAGE_ROOT, 'dist', 'src', 'memory', 'worker.js');
+
+/** How long a fresh pool may take to answer its first ping before start-up gives up. */
+const PING_TIMEOUT_MS = 60_000;
 
 /**
  * Recall and embedding on a pool of worker threads, one read-only connection each: a slow
@@ -26,13 +29,14 @@ export class MemoryWorkers {
     private readonly clock: Clock,
     private readonly settings: EmbedderSettings,
     private readonly ready: Promise<void>,
+    workerFile: string,
   ) {
     // A fixed set of threads, started (and warmed: connection, statements, embedder) up
     // front. One more than the cores: the OS then shares the cores among concurrent calls
     // instead of queueing the last one behind the others.
     const threads = Math.min(8, availableParallelism() + 1);
     this.pool = new Piscina({
-      filename: WORKER,
+      filename: workerFile,
       minThreads: threads,
       maxThreads: threads,
       idleTimeout: Infinity,
@@ -41,11 +45,29 @@ export class MemoryWorkers {
   }
 
   /**
-   * A pool, or undefined when the worker has not been built (then recall runs in-thread).
-   * No task is sent before `ready` (the embedder's one-off preparation, see prepareEmbedder).
+   * Start the pool and prove a worker loads (a ping), or throw: recall never falls back to
+   * the daemon's event loop, where one slow call would hold every connection. No recall or
+   * embedding is sent before `ready` (the embedder's one-off preparation, see prepareEmbedder).
    */
-  static open(dbPath: string, clock: Clock, settings: EmbedderSettings, ready: Promise<void> = Promise.resolve()): MemoryWorkers | undefined {
-    return existsSync(WORKER) ? new MemoryWorkers(dbPath, clock, settings, ready) : undefined;
+  static async start(
+    dbPath: string,
+    clock: Clock,
+    settings: EmbedderSettings,
+    ready: Promise<void> = Promise.resolve(),
+    workerFile: string = MEMORY_WORKER,
+  ): Promise<MemoryWorkers> {
+    if (!existsSync(workerFile)) {
+      throw new ColonyError('memory_worker_missing', `the memory worker ${workerFile} is missing; build Colony (npm run build) before starting the daemon`);
+    }
+    const pool = new MemoryWorkers(dbPath, clock, settings, ready, workerFile);
+    try {
+      const r = (await pool.pool.run({ op: 'ping' } satisfies WorkerTask, { signal: AbortSignal.timeout(PING_TIMEOUT_MS) })) as WorkerResult;
+      if (!('ok' in r) || r.ok !== 'pong') throw new Error('unexpected answer to ping');
+    } catch (err) {
+      await pool.close().catch(() => undefined);
+      throw new ColonyError('memory_worker_failed', `the memory worker ${workerFile} could not be loaded: ${(err as Error).message}`);
+    }
+    return pool;
   }
 
   recall(input: RecallInput, signal?: AbortSignal): Promise<RecallResult> {
@@ -57,7 +79,7 @@ export class MemoryWorkers {
     await this.ready;
     const r = (await this.pool.run(task, { signal })) as WorkerResult;
     if ('error' in r) throw new ColonyError(r.error.code, r.error.message, r.error.status);
-    return r.ok;
+    return r.ok as RecallResult | Float32Array[];
   }
 
   /** The configured embedder, run on the pool (for stores and re-embedding). */

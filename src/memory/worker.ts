@@ -14,13 +14,13 @@ export interface WorkerSetup {
   settings: EmbedderSettings;
 }
 
-export type WorkerTask = { op: 'recall'; input: RecallInput; now: number } | { op: 'embed'; texts: string[] };
+export type WorkerTask = { op: 'recall'; input: RecallInput; now: number } | { op: 'embed'; texts: string[] } | { op: 'ping' };
 
 /**
  * Errors lose their class and fields crossing the thread boundary, so a domain refusal
  * (an unreachable endpoint, a missing model) travels as data and is rebuilt on the other side.
  */
-export type WorkerResult = { ok: RecallResult | Float32Array[] } | { error: { code: string; message: string; status: number } };
+export type WorkerResult = { ok: RecallResult | Float32Array[] | 'pong' } | { error: { code: string; message: string; status: number } };
 
 const setup = workerData as WorkerSetup;
 let embedder: Promise<Embedder> | undefined;
@@ -48,10 +48,16 @@ function loadEngine(): Promise<RecallEngine> {
 
 // Start loading now (the pool sends no task before the daemon's preparation is done, but
 // threads start at once); failures surface on the first task that needs the engine.
-loadEngine().catch(() => undefined);
+// One throw-away recall then warms this thread's statements and page cache, so the first
+// real call on a fresh thread is not several times slower than the rest.
+loadEngine()
+  .then((e) => e.recall({ cue: 'colony warm up', budget_tokens: 1 }, Date.now()))
+  .catch(() => undefined);
 
 export default async function run(task: WorkerTask): Promise<WorkerResult> {
   try {
+    // Proves the worker loaded; the daemon sends it before it starts serving.
+    if (task.op === 'ping') return { ok: 'pong' };
     if (task.op === 'embed') return { ok: await (await loadEmbedder()).embed(task.texts) };
     return { ok: await (await loadEngine()).recall(task.input, task.now) };
   } catch (err) {

@@ -28,6 +28,7 @@ interface JobRow {
   diff_stat: string | null;
   workspace: string | null;
   error: string | null;
+  pgid: number | null;
 }
 
 export interface NewJob {
@@ -57,6 +58,8 @@ export interface JobUpdate {
   diff_stat?: DiffStat | null;
   workspace?: string | null;
   error?: string | null;
+  /** Process group of the job's running setup command or agent; null once it has ended. */
+  pgid?: number | null;
 }
 
 /** A job as listings show it: the record without its metadata. */
@@ -111,9 +114,11 @@ export class JobStore {
         VALUES (@id, 'queued', @agent, @model, @permissions, @prompt, @timeout_s, @base_ref, @metadata, @source, @created_at)`),
       get: db.prepare('SELECT * FROM jobs WHERE id = ?'),
       byStatus: db.prepare('SELECT * FROM jobs WHERE status = ? ORDER BY seq'),
-      interrupt: db.prepare(`UPDATE jobs SET status = 'failed', error = 'interrupted', finished_at = ?
+      interrupt: db.prepare(`UPDATE jobs SET status = 'failed', error = 'interrupted', finished_at = ?, pgid = NULL
         WHERE status IN ('preparing', 'running')`),
-      expired: db.prepare(`SELECT id FROM jobs WHERE finished_at IS NOT NULL AND finished_at < ?
+      leftoverGroups: db.prepare(`SELECT id, pgid FROM jobs WHERE status IN ('preparing', 'running') AND pgid IS NOT NULL`),
+      keptWorkspaces: db.prepare('SELECT id, workspace FROM jobs WHERE workspace IS NOT NULL'),
+      expired: db.prepare(`SELECT id, workspace FROM jobs WHERE finished_at IS NOT NULL AND finished_at < ?
         AND status IN ('completed', 'failed', 'timed_out', 'cancelled')`),
       deleteJob: db.prepare('DELETE FROM jobs WHERE id = ?'),
       deleteEvents: db.prepare('DELETE FROM job_events WHERE job_id = ?'),
@@ -193,22 +198,36 @@ export class JobStore {
     return (this.stmts.byStatus.all('queued') as JobRow[]).map(toRecord);
   }
 
+  /** Process groups recorded for jobs that were preparing or running when the daemon died. */
+  leftoverGroups(): { id: string; pgid: number }[] {
+    return this.stmts.leftoverGroups.all() as { id: string; pgid: number }[];
+  }
+
+  /** Workspace directories the store still points at, by job id. */
+  keptWorkspaces(): Map<string, string> {
+    const rows = this.stmts.keptWorkspaces.all() as { id: string; workspace: string }[];
+    return new Map(rows.map((r) => [r.id, r.workspace]));
+  }
+
   /** Jobs that were preparing or running when the daemon died: they cannot be resumed. */
   markInterrupted(now: number): number {
     return this.stmts.interrupt.run(now).changes;
   }
 
-  /** Delete finished jobs (and their events) that finished before `before`; returns their ids. */
-  evictFinishedBefore(before: number): string[] {
-    const ids = (this.stmts.expired.all(before) as { id: string }[]).map((r) => r.id);
-    if (ids.length === 0) return ids;
+  /**
+   * Delete finished jobs (and their events) that finished before `before`; returns them with
+   * the workspace each kept (a failed job's), which the caller removes from disk.
+   */
+  evictFinishedBefore(before: number): { id: string; workspace: string | null }[] {
+    const rows = this.stmts.expired.all(before) as { id: string; workspace: string | null }[];
+    if (rows.length === 0) return rows;
     this.db.transaction(() => {
-      for (const id of ids) {
+      for (const { id } of rows) {
         this.stmts.deleteEvents.run(id);
         this.stmts.deleteJob.run(id);
       }
     })();
-    return ids;
+    return rows;
   }
 
   appendEvent(jobId: string, type: JobEventType, data: Record<string, unknown>, at: number): JobEvent {

@@ -48,4 +48,11 @@ export const runnerMigrations: Migration[] = [
     // The permission level chosen at submit; older rows run at their agent's configured level.
     up: `ALTER TABLE jobs ADD COLUMN permissions TEXT;`,
   },
+  {
+    // The process group of a job's setup command or agent while it runs: a daemon killed
+    // with -9 cannot end them, so the next start does.
+    version: 10,
+    name: 'runner_job_pgid',
+    up: `ALTER TABLE jobs ADD COLUMN pgid INTEGER;`,
+  },
 ];

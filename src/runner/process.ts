@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
 
 export interface RunProcessOptions {
   bin: string;
@@ -10,6 +11,8 @@ export interface RunProcessOptions {
   /** Time between SIGTERM and SIGKILL to the process group. */
   killGraceMs: number;
   signal?: AbortSignal;
+  /** Called with the new process group's id once the leader is spawned (it is recorded so a restart can end it). */
+  onSpawn?(pgid: number): void;
   onStdoutLine(line: string): void;
   onStderrLine(line: string): void;
 }
@@ -43,7 +46,7 @@ export function lineSplitter(emit: (line: string) => void): { push(chunk: string
   };
 }
 
-function killGroup(pid: number, signal: NodeJS.Signals): void {
+export function killGroup(pid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(-pid, signal);
   } catch {
@@ -51,8 +54,54 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
+/** Process ids whose process group is `pgid`, from /proc; undefined where there is no /proc. */
+function membersOf(pgid: number): number[] | undefined {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return undefined;
+  }
+  const out: number[] = [];
+  for (const e of entries) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+      // Fields after the command name, which is in parentheses and may hold spaces.
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(rest[2]) === pgid) out.push(Number(e));
+    } catch {
+      /* the process ended while we looked */
+    }
+  }
+  return out;
+}
+
+function environOf(pid: number): string[] {
+  try {
+    return readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+  } catch {
+    return [];
+  }
+}
+
 /**
- * Run an agent CLI in its own process group (argument array, no shell). On timeout or
+ * End a job's process group left behind by a daemon that died (kill -9, crash). A pgid can be
+ * reused after its group ends, so where /proc exists the group is killed only if one of its
+ * members carries the job's COLONY_JOB_ID. Returns whether a signal was sent.
+ */
+export function killLeftoverGroup(pgid: number, jobId: string): boolean {
+  const members = membersOf(pgid);
+  if (members !== undefined) {
+    const mark = `COLONY_JOB_ID=${jobId}`;
+    if (members.length === 0 || !members.some((pid) => environOf(pid).includes(mark))) return false;
+  }
+  killGroup(pgid, 'SIGKILL');
+  return true;
+}
+
+/**
+ * Run an agent CLI (or a setup command) in its own process group (argument array, no shell). On timeout or
  * abort the whole group gets SIGTERM, then SIGKILL after the grace; after the leader exits
  * the group is SIGKILLed once more so no grandchild outlives the job.
  */
@@ -69,6 +118,7 @@ export function runProcess(o: RunProcessOptions): Promise<ProcessOutcome> {
       detached: true,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
+    if (child.pid !== undefined) o.onSpawn?.(child.pid);
     let killTimer: NodeJS.Timeout | undefined;
     let timeoutTimer: NodeJS.Timeout | undefined;
     let done = false;

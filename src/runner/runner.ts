@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
-import { mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join, resolve, sep } from 'node:path';
 import type { Db } from '../lib/sqlite.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/log.js';
@@ -15,7 +16,7 @@ import { adapterFor } from './agents/index.js';
 import type { McpServerSpec } from './agents/types.js';
 import { permitsLevel, type PermissionLevel } from './agents/permissions.js';
 import { placeAgentFiles } from './agent-files.js';
-import { runProcess } from './process.js';
+import { killLeftoverGroup, runProcess } from './process.js';
 import type { Workspace } from './workspace-types.js';
 import {
   FINISHED_STATUSES,
@@ -131,11 +132,19 @@ export class Runner {
     };
   }
 
-  /** Recover after a restart (running jobs are lost, queued ones run again in order) and start evicting. */
+  /**
+   * Recover after a restart: end the process groups a killed daemon left running, mark the
+   * jobs they belonged to failed, remove workspaces no job owns, run queued jobs again in
+   * order, and start evicting.
+   */
   start(): void {
     const now = this.opts.clock.now();
+    for (const { id, pgid } of this.store.leftoverGroups()) {
+      if (killLeftoverGroup(pgid, id)) this.opts.logger.warn({ job_id: id, pgid }, 'killed the process group left by the last daemon');
+    }
     const interrupted = this.store.markInterrupted(now);
     if (interrupted) this.opts.logger.warn({ interrupted }, 'jobs running at the last shutdown marked failed');
+    this.removeOrphanedWorkspaces();
     for (const job of this.store.queuedInOrder()) this.enqueue(job.id, true);
     this.evictExpired();
     const every = Math.min(60_000, Math.max(1000, (this.opts.config.job_ttl * 1000) / 4));
@@ -267,12 +276,48 @@ export class Runner {
     return () => this.events.off(ALL_JOBS, listener);
   }
 
-  /** Drop finished jobs older than job_ttl from the store; queued and running jobs are never touched. */
+  /**
+   * Drop finished jobs older than job_ttl from the store, and the workspaces failed ones kept;
+   * queued and running jobs are never touched.
+   */
   evictExpired(): number {
     const cutoff = this.opts.clock.now() - this.opts.config.job_ttl * 1000;
-    const ids = this.store.evictFinishedBefore(cutoff);
-    if (ids.length) this.opts.logger.debug({ evicted: ids.length }, 'evicted finished jobs');
-    return ids.length;
+    const evicted = this.store.evictFinishedBefore(cutoff);
+    for (const { id, workspace } of evicted) {
+      if (workspace && this.isOwnWorkspace(workspace)) {
+        rm(workspace, { recursive: true, force: true }).catch((err: Error) =>
+          this.opts.logger.warn({ job_id: id, err: err.message }, 'removing an evicted job workspace failed'),
+        );
+      }
+    }
+    if (evicted.length) this.opts.logger.debug({ evicted: evicted.length }, 'evicted finished jobs');
+    return evicted.length;
+  }
+
+  /** A path the runner may delete: a direct child of the workspaces root. */
+  private isOwnWorkspace(dir: string): boolean {
+    const root = resolve(this.opts.paths.workspaces);
+    const abs = resolve(dir);
+    return abs.startsWith(root + sep) && !abs.slice(root.length + 1).includes(sep);
+  }
+
+  /**
+   * At start no job runs, so a workspace no job row points at (its job evicted while the
+   * daemon was down, or a clone cut short by a crash) and every per-job scratch directory
+   * are left-overs.
+   */
+  private removeOrphanedWorkspaces(): void {
+    const kept = new Set([...this.store.keptWorkspaces().values()].map((d) => resolve(d)));
+    const root = this.opts.paths.workspaces;
+    if (existsSync(root)) {
+      for (const name of readdirSync(root)) {
+        const dir = resolve(root, name);
+        if (kept.has(dir)) continue;
+        this.opts.logger.info({ workspace: dir }, 'removing a workspace no job owns');
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+    rmSync(join(this.opts.paths.dir, 'jobs'), { recursive: true, force: true });
   }
 
   /**
@@ -355,9 +400,15 @@ export class Runner {
         jobId: id,
         baseRef: job.base_ref,
         setup: config.setup,
+        prepareTimeoutMs: config.prepare_timeout * 1000,
+        setupTimeoutMs: config.setup_timeout * 1000,
+        killGraceMs: config.kill_grace_ms,
+        env: { COLONY_JOB_ID: id },
+        onProcessGroup: (pgid) => this.store.update(id, { pgid }),
         signal: controller.signal,
       });
       ws = workspace;
+      this.store.update(id, { pgid: null });
       this.store.update(id, { workspace: workspace.dir, branch: workspace.branch });
       await this.opts.extras?.onWorkspace?.(workspace);
       if (controller.signal.aborted) {
@@ -415,6 +466,7 @@ export class Runner {
         timeoutMs: job.timeout_s * 1000,
         killGraceMs: config.kill_grace_ms,
         signal: controller.signal,
+        onSpawn: (pgid) => this.store.update(id, { pgid }),
         onStdoutLine: (line: string) => {
           const evs = parser.line(line);
           if (evs.length) onAgentEvents(evs);
@@ -426,6 +478,7 @@ export class Runner {
           this.emit(id, 'log', { stream: 'stderr', line });
         },
       });
+      this.store.update(id, { pgid: null });
       onAgentEvents(parser.end(proc.exitCode));
       await agentFiles.restore();
 
@@ -466,6 +519,7 @@ export class Runner {
       const noBranch = err instanceof ColonyError && err.code === 'commit_refused' ? { branch: null } : {};
       this.finishJob(id, cancelled ? { status: 'cancelled', error: 'cancelled' } : { status: 'failed', error: message, ...noBranch });
     } finally {
+      this.store.update(id, { pgid: null });
       this.controllers.delete(id);
       rmSync(jobDir, { recursive: true, force: true });
       if (ws) {

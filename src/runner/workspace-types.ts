@@ -6,6 +6,16 @@ export interface PrepareOptions {
   baseRef?: string | null;
   /** Command run in the workspace before the agent (argv, or string for `sh -c`). */
   setup?: string[] | string;
+  /** Bound on preparing (clone, checkout, include copy, git-crypt unlock); none when absent. */
+  prepareTimeoutMs?: number;
+  /** Bound on the setup command; its process group is killed when it passes. */
+  setupTimeoutMs?: number;
+  /** SIGTERM → SIGKILL grace for the setup command's process group. */
+  killGraceMs?: number;
+  /** Extra environment for the setup command (COLONY_JOB_ID marks its processes as the job's). */
+  env?: NodeJS.ProcessEnv;
+  /** Called with the setup command's process group id once it is spawned. */
+  onProcessGroup?(pgid: number): void;
   signal?: AbortSignal;
 }
 
@@ -16,6 +26,8 @@ export interface Workspace {
   baseCommit: string;
   /** Untracked files the setup command created, with their blob ids then: not the agent's work. */
   setupFiles?: Map<string, string>;
+  /** The clone was unlocked with git-crypt: its files must still read as plaintext when it is handed back. */
+  gitCrypt?: boolean;
 }
 
 export interface FinishOptions {

@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, realpathSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join, resolve, sep, dirname, isAbsolute } from 'node:path';
@@ -7,6 +7,8 @@ import type { Logger } from '../lib/log.js';
 import { ColonyError } from '../lib/errors.js';
 import { Mutex } from '../lib/mutex.js';
 import { git } from './git.js';
+import { runProcess } from './process.js';
+import { assertUnlocked, gitCryptState, unlockClone } from './git-crypt.js';
 import type { FinishOptions, FinishResult, PrepareOptions, Workspace } from './workspace-types.js';
 import type { DiffStat } from './types.js';
 
@@ -21,30 +23,12 @@ export interface WorkspaceManagerOptions {
 /** Identity for the runner's own commit when neither repo nor user configures one. */
 const FALLBACK_IDENTITY = { GIT_AUTHOR_NAME: 'Colony', GIT_AUTHOR_EMAIL: 'colony@localhost' };
 
-/** One lock per base repository, shared by every manager in the process. */
+/** One lock per base repository, shared by every manager in the process (exported for the conformance test that shows the agent runs outside it). */
 const baseLocks = new Map<string, Mutex>();
-function lockFor(base: string): Mutex {
+export function lockFor(base: string): Mutex {
   let m = baseLocks.get(base);
   if (!m) baseLocks.set(base, (m = new Mutex()));
   return m;
-}
-
-function runCommand(argv: string[], cwd: string, signal?: AbortSignal): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolveP, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), { cwd, stdio: ['ignore', 'pipe', 'pipe'], signal });
-    let output = '';
-    const keep = (d: Buffer): void => {
-      output = (output + d.toString()).slice(-4000);
-    };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    child.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') reject(new ColonyError('setup_failed', `setup command '${argv[0]}' not found on PATH`));
-      else if (err.name === 'AbortError') reject(new ColonyError('cancelled', 'cancelled'));
-      else reject(err);
-    });
-    child.on('close', (code) => resolveP({ code, output }));
-  });
 }
 
 export function parseShortStat(s: string): DiffStat {
@@ -68,37 +52,58 @@ export class WorkspaceManager {
     const base = this.opts.baseRepo;
     const dir = join(this.opts.root, p.jobId);
     const branch = `colony/${p.jobId}`;
-    const baseCommit = await this.lock.run(async () => {
-      const ref = p.baseRef ?? 'HEAD';
-      const resolved = await git(['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`], {
-        cwd: base,
-        okCodes: [1],
-      });
-      if (resolved.code !== 0 || !resolved.stdout.trim()) {
-        throw new ColonyError('bad_ref', `base_ref '${ref}' does not name a commit in ${base}`, 400);
-      }
-      const commit = resolved.stdout.trim();
-      mkdirSync(this.opts.root, { recursive: true });
-      rmSync(dir, { recursive: true, force: true });
-      await git(['clone', '--local', '--no-checkout', '--quiet', base, dir], { cwd: this.opts.root, signal: p.signal });
-      return commit;
-    });
+    // Preparation has its own clock: a hung clone or copy must not hold a slot forever.
+    const phase = phaseSignal(p.signal, p.prepareTimeoutMs);
+    let baseCommit: string;
+    let gitCrypt = false;
     try {
+      baseCommit = await this.lock.run(async () => {
+        const ref = p.baseRef ?? 'HEAD';
+        const resolved = await git(['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`], {
+          cwd: base,
+          okCodes: [1],
+        });
+        if (resolved.code !== 0 || !resolved.stdout.trim()) {
+          throw new ColonyError('bad_ref', `base_ref '${ref}' does not name a commit in ${base}`, 400);
+        }
+        const commit = resolved.stdout.trim();
+        mkdirSync(this.opts.root, { recursive: true });
+        rmSync(dir, { recursive: true, force: true });
+        await git(['clone', '--local', '--no-checkout', '--quiet', base, dir], { cwd: this.opts.root, signal: phase.signal });
+        return commit;
+      });
       // Parallel checkout: the working tree is most of the cost on large repositories.
-      await git(['-c', 'checkout.workers=0', 'checkout', '--quiet', '-b', branch, baseCommit], { cwd: dir, signal: p.signal });
-      this.copyIncluded(dir);
-      if (existsSync(join(base, '.git-crypt'))) await this.unlockGitCrypt(dir);
-      let setupFiles: Map<string, string> | undefined;
-      if (p.setup) {
-        const before = new Set(await untrackedFiles(dir));
-        await this.runSetup(p.setup, dir, p.signal);
-        setupFiles = await this.hideSetupFiles(dir, (await untrackedFiles(dir)).filter((f) => !before.has(f)));
+      await git(['-c', 'checkout.workers=0', 'checkout', '--quiet', '-b', branch, baseCommit], { cwd: dir, signal: phase.signal });
+      await this.copyIncluded(dir, phase.signal);
+      const crypt = await gitCryptState(base, baseCommit);
+      if (crypt.uses) {
+        await unlockClone(base, dir, crypt, phase.signal);
+        gitCrypt = true;
       }
-      return { dir, branch, baseCommit, ...(setupFiles?.size ? { setupFiles } : {}) };
     } catch (err) {
       await rm(dir, { recursive: true, force: true });
+      if (phase.timedOut()) {
+        throw new ColonyError(
+          'prepare_timeout',
+          `preparing the workspace (clone, include copy, git-crypt unlock) did not finish within ${p.prepareTimeoutMs! / 1000} s (prepare_timeout)`,
+        );
+      }
       throw err;
+    } finally {
+      phase.clear();
     }
+    let setupFiles: Map<string, string> | undefined;
+    if (p.setup) {
+      try {
+        const before = new Set(await untrackedFiles(dir));
+        await this.runSetup(p, dir);
+        setupFiles = await this.hideSetupFiles(dir, (await untrackedFiles(dir)).filter((f) => !before.has(f)));
+      } catch (err) {
+        await rm(dir, { recursive: true, force: true });
+        throw err;
+      }
+    }
+    return { dir, branch, baseCommit, ...(gitCrypt ? { gitCrypt } : {}), ...(setupFiles?.size ? { setupFiles } : {}) };
   }
 
   /**
@@ -126,7 +131,7 @@ export class WorkspaceManager {
    * symlink (at the top or inside an included directory) is followed only when its target
    * stays inside the repository; otherwise it is skipped.
    */
-  private copyIncluded(dir: string): void {
+  private async copyIncluded(dir: string, signal: AbortSignal): Promise<void> {
     const base = this.opts.baseRepo;
     const listFile = join(base, '.colonyinclude');
     if (!existsSync(listFile)) return;
@@ -135,17 +140,18 @@ export class WorkspaceManager {
     const prefixes = pathPrefixes(text);
     const root = realpathSync(base);
     const copied: string[] = [];
-    const copy = (rel: string): void => {
+    const copy = async (rel: string): Promise<void> => {
+      if (signal.aborted) throw new ColonyError('cancelled', 'cancelled');
       if (copyFollowingInsideLinks(root, join(root, rel), join(dir, rel), new Set())) copied.push(rel);
     };
-    for (const rel of listUntracked(root)) {
+    for (const rel of await listUntracked(root, signal)) {
       if (patterns.ignores(rel)) {
-        copy(rel);
+        await copy(rel);
       } else if (rel.endsWith('/') && prefixes.some((p) => p.startsWith(rel))) {
         // A wholly untracked directory that a path pattern reaches into: look inside it.
         for (const inner of readdirSync(join(root, rel), { recursive: true }) as string[]) {
           const innerRel = rel + inner.split(sep).join('/');
-          if (patterns.ignores(innerRel)) copy(innerRel);
+          if (patterns.ignores(innerRel)) await copy(innerRel);
         }
       }
     }
@@ -156,28 +162,40 @@ export class WorkspaceManager {
     }
   }
 
-  private async unlockGitCrypt(dir: string): Promise<void> {
-    const key = join(this.opts.baseRepo, '.git', 'git-crypt', 'keys', 'default');
-    try {
-      const r = await runCommand(['git-crypt', 'unlock', key], dir);
-      if (r.code !== 0) throw new ColonyError('git_crypt_failed', `git-crypt unlock failed: ${r.output.trim()}`);
-    } catch (err) {
-      if (err instanceof ColonyError && err.message.includes('not found on PATH')) {
-        throw new ColonyError(
-          'git_crypt_missing',
-          'the repository uses git-crypt (.git-crypt/ present) but git-crypt is not found on PATH; install git-crypt to run jobs here',
-        );
-      }
-      throw err;
-    }
-  }
-
-  private async runSetup(setup: string[] | string, dir: string, signal?: AbortSignal): Promise<void> {
+  /** The operator's setup command, in its own process group, under setup_timeout. */
+  private async runSetup(p: PrepareOptions, dir: string): Promise<void> {
+    const setup = p.setup!;
     // A string is the operator's own config, run by a shell on purpose; never built from input.
     const argv = typeof setup === 'string' ? ['sh', '-c', setup] : setup;
-    const r = await runCommand(argv, dir, signal);
-    if (r.code !== 0) {
-      throw new ColonyError('setup_failed', `setup command ${JSON.stringify(setup)} exited with ${r.code}: ${r.output.trim().slice(-1000)}`);
+    const tail: string[] = [];
+    const keep = (line: string): void => {
+      tail.push(line);
+      if (tail.length > 40) tail.shift();
+    };
+    const r = await runProcess({
+      bin: argv[0]!,
+      args: argv.slice(1),
+      cwd: dir,
+      env: { ...process.env, ...p.env },
+      timeoutMs: p.setupTimeoutMs,
+      killGraceMs: p.killGraceMs ?? 5000,
+      signal: p.signal,
+      onSpawn: p.onProcessGroup,
+      onStdoutLine: keep,
+      onStderrLine: keep,
+    });
+    const output = tail.join('\n').trim().slice(-1000);
+    if (r.notFound) throw new ColonyError('setup_failed', `setup command '${argv[0]}' not found on PATH`);
+    if (r.cancelled) throw new ColonyError('cancelled', 'cancelled');
+    if (r.timedOut) {
+      throw new ColonyError(
+        'setup_timeout',
+        `setup command ${JSON.stringify(setup)} did not finish within ${p.setupTimeoutMs! / 1000} s (setup_timeout); its process group was killed`,
+      );
+    }
+    if (r.exitCode !== 0) {
+      const how = r.signal ? `was killed by ${r.signal}` : `exited with ${r.exitCode}`;
+      throw new ColonyError('setup_failed', `setup command ${JSON.stringify(setup)} ${how}: ${output}`);
     }
   }
 
@@ -186,6 +204,8 @@ export class WorkspaceManager {
    * `colony/<job_id>`, and report the commits and diff stat since the start.
    */
   async finish(ws: Workspace, jobId: string, opts: FinishOptions = {}): Promise<FinishResult> {
+    // Never commit or fetch back ciphertext (or plaintext a locked checkout would store unencrypted).
+    if (ws.gitCrypt) await assertUnlocked(ws.dir);
     await git(['add', '-A'], { cwd: ws.dir });
     // Setup's files are excluded; one the agent changed is its work and goes in after all.
     if (ws.setupFiles?.size) {
@@ -233,17 +253,43 @@ export class WorkspaceManager {
  * Untracked paths of the base (ignored ones included), wholly untracked directories
  * collapsed to one `dir/` entry, so a large node_modules costs one line.
  */
-function listUntracked(root: string): string[] {
-  const out = execFileSync('git', ['ls-files', '-z', '--others', '--directory'], {
-    cwd: root,
-    encoding: 'utf8',
-    maxBuffer: 256 * 1024 * 1024,
-    env: { ...process.env, GIT_TERMINAL_PROMPT: '0' },
-  });
+async function listUntracked(root: string, signal: AbortSignal): Promise<string[]> {
+  const out = (await git(['ls-files', '-z', '--others', '--directory'], { cwd: root, signal })).stdout;
   return out
     .split('\0')
     .filter(Boolean)
     .filter((rel) => !rel.startsWith('.colony/') && !rel.startsWith('.git/'));
+}
+
+/**
+ * The caller's cancel signal, plus a timer when `timeoutMs` is given; `timedOut()` tells the
+ * two apart so the error can name the phase that ran out of time.
+ */
+function phaseSignal(parent: AbortSignal | undefined, timeoutMs: number | undefined): {
+  signal: AbortSignal;
+  timedOut(): boolean;
+  clear(): void;
+} {
+  const c = new AbortController();
+  let fired = false;
+  const onParent = (): void => c.abort();
+  if (parent?.aborted) c.abort();
+  else parent?.addEventListener('abort', onParent, { once: true });
+  const timer =
+    timeoutMs === undefined
+      ? undefined
+      : setTimeout(() => {
+          fired = true;
+          c.abort();
+        }, timeoutMs);
+  return {
+    signal: c.signal,
+    timedOut: () => fired && !parent?.aborted,
+    clear: () => {
+      clearTimeout(timer);
+      parent?.removeEventListener('abort', onParent);
+    },
+  };
 }
 
 /**

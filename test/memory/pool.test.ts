@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { openDatabase } from '../../src/lib/sqlite.js';
 import { colonyMigrations } from '../../src/daemon/migrations.js';
 import { ManualClock } from '../../src/lib/clock.js';
@@ -24,16 +25,31 @@ describe('recall on worker threads (built worker, read-only connections)', () =>
     const db = openDatabase(file, { migrations: colonyMigrations });
     const clock = new ManualClock();
     const memory = new MemoryService(db, clock);
-    const pool = MemoryWorkers.open(file, clock, LEXICAL);
-    expect(pool, 'the worker is built by npm test before vitest runs').toBeDefined();
-    cleanups.push(t.cleanup, () => db.close(), () => pool!.close());
+    const pool = await MemoryWorkers.start(file, clock, LEXICAL);
+    cleanups.push(t.cleanup, () => db.close(), () => pool.close());
     await memory.storeMany(Array.from({ length: 300 }, (_, i) => ({ text: `service ${i % 17} fails when the queue ${i % 5} backs up (case ${i})` })));
     for (const cue of ['service 3 queue backs up', 'case 42', 'fails when']) {
       const input = { cue, budget_tokens: 200, k: 10 };
-      expect(await pool!.recall(input)).toEqual(await memory.recall(input));
+      expect(await pool.recall(input)).toEqual(await memory.recall(input));
     }
     const fresh = await memory.store({ text: 'brand new lesson about zebras' });
-    expect((await pool!.recall({ cue: 'zebras', budget_tokens: 50 })).memories.map((m) => m.id)).toEqual([fresh.id]);
-    expect(() => pool!.recall({ cue: ' ', budget_tokens: 5 })).toThrow(InvalidInputError);
+    expect((await pool.recall({ cue: 'zebras', budget_tokens: 50 })).memories.map((m) => m.id)).toEqual([fresh.id]);
+    expect(() => pool.recall({ cue: ' ', budget_tokens: 5 })).toThrow(InvalidInputError);
+  });
+
+  it('refuses to start when the worker is missing or cannot be loaded, instead of recalling on the main thread', async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const file = join(t.dir, 'colony.db');
+    openDatabase(file, { migrations: colonyMigrations }).close();
+    const clock = new ManualClock();
+    await expect(MemoryWorkers.start(file, clock, LEXICAL, undefined, join(t.dir, 'no-worker.js'))).rejects.toThrow(
+      /the memory worker .*no-worker\.js is missing; build Colony \(npm run build\)/,
+    );
+    const broken = join(t.dir, 'broken-worker.mjs');
+    writeFileSync(broken, "throw new Error('cannot load the embedder module');\n");
+    await expect(MemoryWorkers.start(file, clock, LEXICAL, undefined, broken)).rejects.toThrow(
+      /the memory worker .*broken-worker\.mjs could not be loaded: .*cannot load the embedder module/,
+    );
   });
 });

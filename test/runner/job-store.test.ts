@@ -65,11 +65,14 @@ describe('JobStore', () => {
   it('after a crash: running jobs become failed/interrupted, queued ones keep their order, across a reopen', () => {
     const { db, store, file } = open();
     for (let i = 0; i < 4; i++) store.insert(job(`j${i}`, i));
-    store.update('j0', { status: 'running' });
+    store.update('j0', { status: 'running', pgid: 4242 });
     store.update('j2', { status: 'preparing' });
     db.close();
     const reopened = new JobStore(openDatabase(file, { migrations: colonyMigrations }));
+    // The process groups of interrupted jobs survive the crash, for the next start to end.
+    expect(reopened.leftoverGroups()).toEqual([{ id: 'j0', pgid: 4242 }]);
     expect(reopened.markInterrupted(99)).toBe(2);
+    expect(reopened.leftoverGroups()).toEqual([]);
     expect(reopened.get('j0')).toMatchObject({ status: 'failed', error: 'interrupted' });
     expect(reopened.queuedInOrder().map((j) => j.id)).toEqual(['j1', 'j3']);
   });
@@ -80,11 +83,12 @@ describe('JobStore', () => {
     store.insert(job('new', 0));
     store.insert(job('queued', 0));
     store.insert(job('running', 0));
-    store.update('old', { status: 'completed', finished_at: 100 });
+    store.update('old', { status: 'failed', finished_at: 100, workspace: '/ws/old' });
     store.update('new', { status: 'failed', finished_at: 5000 });
     store.update('running', { status: 'running' });
     store.appendEvent('old', 'status', { status: 'completed' }, 100);
-    expect(store.evictFinishedBefore(1000)).toEqual(['old']);
+    // The evicted job comes back with the workspace it kept, for the caller to remove.
+    expect(store.evictFinishedBefore(1000)).toEqual([{ id: 'old', workspace: '/ws/old' }]);
     expect(store.get('old')).toBeUndefined();
     expect(store.eventsSince('old', 0)).toEqual([]);
     expect(['new', 'queued', 'running'].map((id) => store.get(id)?.id)).toEqual(['new', 'queued', 'running']);

@@ -3,7 +3,8 @@ import { existsSync, writeFileSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { api, spawnDaemon, waitJob, waitUntil, fakeAgents, writeColonyConfig } from '../helpers/daemon.js';
 import { makeTempRepo, tempDir } from '../helpers/repo.js';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { gone } from '../helpers/process.js';
 import { join } from 'node:path';
 
 let cleanups: (() => void | Promise<void>)[] = [];
@@ -45,6 +46,33 @@ describe('durable jobs across a daemon crash (real `colony serve` processes)', (
     expect(done.map((j) => j.status)).toEqual(['completed', 'completed', 'completed']);
     const startOrder = [...done].sort((a, b) => a.running_at.localeCompare(b.running_at)).map((j) => j.id);
     expect(startOrder).toEqual(queued);
+  });
+
+  it('after kill -9, the next start kills the setup and agent process groups the dead daemon left running', async () => {
+    const repo = makeTempRepo();
+    const t = tempDir();
+    cleanups.push(repo.cleanup, t.cleanup);
+    // The first job to get the lock hangs in setup with a sleeper in its group; the other runs its agent.
+    const setup = `if mkdir ${t.dir}/hang 2>/dev/null; then sleep 600 & echo $! > ${t.dir}/setup-sleep; wait; fi`;
+    writeColonyConfig(repo.dir, { agents: fakeAgents(), max_concurrency: 2, setup });
+    const first = await spawnDaemon(repo.dir);
+    cleanups.push(() => stop(first.child, 'SIGKILL'));
+    for (let i = 0; i < 2; i++) {
+      await api(first.url, 'POST', '/execute', { prompt: `hold [started:${t.dir}/agent] [grandchild:${t.dir}/gc] [block:${t.dir}/never]` });
+    }
+    await waitUntil(
+      () => existsSync(`${t.dir}/setup-sleep`) && existsSync(`${t.dir}/agent`) && existsSync(`${t.dir}/gc`),
+      30_000,
+      'one job in setup and one agent running',
+    );
+    const left = ['setup-sleep', 'agent', 'gc'].map((f) => Number(readFileSync(`${t.dir}/${f}`, 'utf8')));
+    await stop(first.child, 'SIGKILL');
+    // Nothing ends them but the next start: they outlive the daemon.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(left.map(gone)).toEqual([false, false, false]);
+    const second = await spawnDaemon(repo.dir);
+    cleanups.push(() => stop(second.child, 'SIGTERM'));
+    await waitUntil(() => left.every(gone), 10_000, 'the left-over process groups to be killed');
   });
 
   it('on SIGTERM stops taking work and leaves queued jobs for the next start', async () => {
