@@ -3,7 +3,7 @@ import { decode, encode } from '@msgpack/msgpack';
 import { z } from 'zod';
 import { z as z4 } from 'zod/v4';
 import type { Logger } from '../lib/log.js';
-import { describeZodError } from '../lib/validate.js';
+import { MAX_JSON_DEPTH, describeZodError, int64Text, tooDeepAt } from '../lib/validate.js';
 import { MAX_PUSH_BATCH, MAX_PUSH_BYTES, RECORD_KINDS, type WireRecord } from '../coord/wire.js';
 import { recordId } from '../coord/records.js';
 import { StoreUnavailableError, type HubStore } from './store.js';
@@ -30,7 +30,7 @@ const repoParams = z.object({
   slug: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'not a valid slug'),
 });
 const pullQuery = z.object({
-  since: z.string().regex(/^\d{1,19}$/, 'must be a whole number').default('0'),
+  since: int64Text.default('0'),
   kinds: z
     .string()
     .optional()
@@ -168,6 +168,10 @@ export function buildHub(opts: HubOptions): FastifyInstance {
     } catch {
       throw new HttpError(400, 'invalid_input', `body is not valid ${(req.headers['content-type'] ?? '').startsWith(MSGPACK) ? 'MessagePack' : 'JSON'}`);
     }
+    // Hashing and validating walk the payloads recursively: a body nested 20,000 deep must be
+    // refused before either, by an iterative walk.
+    const deep = tooDeepAt(parsed, MAX_JSON_DEPTH);
+    if (deep !== undefined) throw new HttpError(400, 'invalid_input', `records: nested deeper than ${MAX_JSON_DEPTH} levels (at ${deep})`);
     const count = Array.isArray((parsed as { records?: unknown })?.records) ? (parsed as { records: unknown[] }).records.length : 0;
     if (count > MAX_PUSH_BATCH) throw new HttpError(413, 'payload_too_large', `at most ${MAX_PUSH_BATCH} records per push (got ${count})`);
     const body = pushSchema.safeParse(parsed);

@@ -158,3 +158,24 @@ describe.each(backends)('hub security on $name', (backend) => {
     expect((await fetch(`${hub.url}/health`)).status).toBe(200);
   });
 });
+
+describe('hub input bounds', () => {
+  it('refuses a cursor past 64 bits and a payload nested 20,000 deep with 400, and keeps serving', async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const store = new SqliteHubStore(join(t.dir, 'hub.db'));
+    await store.init();
+    const hub = await startHub(store, { allowUnsigned: true });
+    cleanups.push(() => hub.app.close());
+    const r1 = await fetch(`${hub.url}/v1/repos/sec/bounds/records?since=9223372036854775808`);
+    expect(r1.status).toBe(400);
+    expect(((await r1.json()) as any).error.message).toMatch(/since/);
+    let payload = '0';
+    for (let i = 0; i < 20_000; i++) payload = `{"a":${payload}}`;
+    const body = `{"records":[{"kind":"task","record_id":"${'0'.repeat(64)}","run_id":"r","payload":${payload},"created_at":1,"expires_at":null,"origin":"x"}]}`;
+    const r2 = await fetch(`${hub.url}/v1/repos/sec/bounds/records`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    expect(r2.status).toBe(400);
+    expect(((await r2.json()) as any).error.message).toMatch(/nested deeper than/);
+    expect((await fetch(`${hub.url}/health`)).status).toBe(200);
+  });
+});
