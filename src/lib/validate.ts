@@ -75,4 +75,5 @@ export function boundedJson<T extends z.ZodTypeAny>(schema: T, opts: { maxDepth:
 export const int64Text = z
   .string()
   .regex(/^\d{1,19}$/, 'must be a whole number')
-  .refine((s) => BigInt(s) <= 9223372036854775807n, 'must be at most 9223372036854775807');
+  // zod runs a refinement even after the regex failed: BigInt('abc') must not throw here.
+  .refine((s) => !/^\d{1,19}$/.test(s) || BigInt(s) <= 9223372036854775807n, 'must be at most 9223372036854775807');

@@ -42,6 +42,9 @@ export class MemoryWorkers {
       idleTimeout: Infinity,
       workerData: { dbPath, settings } satisfies WorkerSetup,
     });
+    // A thread that fails to load is reported by the task it was given (start()'s ping, or a
+    // recall's rejection); unheard, the pool's 'error' event would take the daemon down.
+    this.pool.on('error', () => undefined);
   }
 
   /**

@@ -47,7 +47,7 @@ describe('TestCoordPerfBatchLoop (against a real hub)', () => {
     const r = await push(s.coord, client, { origin: 'colony-a' });
     expect(MAX_PUSH_BATCH).toBe(500);
     expect(client.batches).toHaveLength(14);
-    expect(r).toEqual({ inserted: 7000, skipped: 0, batches: 14 });
+    expect(r).toEqual({ inserted: 7000, skipped: 0, refused: 0, batches: 14 });
   }, 60_000);
 
   it('test_batch_sizes_are_never_over_max_push_batch', async () => {
@@ -67,7 +67,7 @@ describe('TestCoordPerfBatchLoop (against a real hub)', () => {
 
   it('test_zero_records_no_http_calls', async () => {
     const { s, client } = pushing(0, 'torvalds/linux-empty');
-    expect(await push(s.coord, client, { origin: 'colony-a' })).toEqual({ inserted: 0, skipped: 0, batches: 0 });
+    expect(await push(s.coord, client, { origin: 'colony-a' })).toEqual({ inserted: 0, skipped: 0, refused: 0, batches: 0 });
     expect(client.batches).toEqual([]);
   });
 });

@@ -79,7 +79,7 @@ describe('configuration', () => {
     expect(() => loadConfig(repo, {}, {})).toThrow(`${join(repo, '.colony', 'config.json')}: unknown key 'max_concurency'; did you mean 'max_concurrency'?`);
     expect(() => loadConfig(repoWithConfig({ embeder: 'glove' }), {}, {})).toThrow(/unknown key 'embeder'; did you mean 'embedder'\?/);
     // Nothing close: the known keys are listed instead.
-    expect(() => loadConfig(repoWithConfig({ zzzzzzzz: 1 }), {}, {})).toThrow(/unknown key 'zzzzzzzz' \(known: repo, host, .*max_concurrency, .*log_level\)/);
+    expect(() => loadConfig(repoWithConfig({ zzzzzzzz: 1 }), {}, {})).toThrow(/unknown key 'zzzzzzzz' \(known: repo, host, .*max_concurrency, .*log_level.*\)/);
     // Inside an agent entry too.
     const agent = repoWithConfig({ agents: { claude: { type: 'claude', modles: ['opus'] } } });
     expect(() => loadConfig(agent, {}, {})).toThrow(/unknown key 'agents\.claude\.modles'; did you mean 'agents\.claude\.models'\?/);

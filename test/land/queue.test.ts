@@ -33,8 +33,8 @@ describe('merge queue', () => {
     expect(eb.status).toBe('landed');
 
     const log = git(repo.dir, 'log', '--format=%H %s', 'main').split('\n');
-    expect(log[0]).toBe(`${eb.landed_commit} colony: job ${b}`);
-    expect(log[1]).toBe(`${ea.landed_commit} colony: job ${a}`);
+    expect(log[0]).toBe(`${eb.landed_commit} colony: ${b}`);
+    expect(log[1]).toBe(`${ea.landed_commit} colony: ${a}`);
     expect(git(repo.dir, 'show', 'main:a.txt')).toBe('one');
     expect(git(repo.dir, 'show', 'main:b.txt')).toBe('two');
     // The working tree, its branch and its uncommitted changes are as they were.
