@@ -6,6 +6,7 @@ import { describeZodError } from '../lib/validate.js';
 import { ColonyError } from '../lib/errors.js';
 import { colonyPaths } from './paths.js';
 import { parseEmbedderSpec, type EmbedderSettings } from '../memory/embedders/index.js';
+import { integrateConfigSchema, orchestrateConfigSchema } from '../land/config.js';
 
 /** How an agent CLI is started; see runner/agents. */
 export const agentConfigSchema = z
@@ -93,6 +94,9 @@ export const configSchema = z
     embed_batch: positiveInt.max(2048).default(64),
     cache_dir: z.string().min(1).optional(),
     log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** The merge queue and job orchestration: see src/land/config.ts and the README's "Landing". */
+    integrate: integrateConfigSchema.default({}),
+    orchestrate: orchestrateConfigSchema.default({}),
   })
   .passthrough();
 

@@ -29,6 +29,8 @@ import { writeAgentMcpConfig } from '../mcp/agent-config.js';
 import { CoordService } from '../coord/service.js';
 import { installPreCommitHook } from '../coord/hook.js';
 import { startSyncLoop } from '../coord/sync/index.js';
+import { LandService } from '../land/index.js';
+import { jobTools } from '../mcp/tools/jobs.js';
 
 export interface DaemonOptions {
   config: ColonyConfig;
@@ -44,6 +46,7 @@ export interface Daemon {
   url: string;
   token: string;
   runner: Runner;
+  land: LandService;
   coord: CoordService;
   memory: MemoryService;
   reembedder: Reembedder;
@@ -124,6 +127,16 @@ async function startLocked(
 
   let shuttingDown = false;
   const coord = new CoordService({ db, clock });
+  const land = new LandService({
+    db,
+    clock,
+    logger: logger.child({ component: 'land' }),
+    coord,
+    repo: config.repo,
+    scratchDir: join(paths.dir, 'land'),
+    integrate: config.integrate,
+    orchestrate: config.orchestrate,
+  });
   // Every job's agent gets Colony's MCP tools and the reservation-aware pre-commit hook.
   const runner = new Runner({
     db,
@@ -131,6 +144,7 @@ async function startLocked(
     clock,
     logger: logger.child({ component: 'runner' }),
     paths,
+    hooks: land.hooks(),
     extras: {
       mcpConfig: (jobDir) => writeAgentMcpConfig(jobDir, { repo: config.repo }),
       onWorkspace: async (ws) => {
@@ -166,7 +180,8 @@ async function startLocked(
     }
     reembedder.start();
   })();
-  const toolDefs: ToolDef[] = [...coordTools(coord), ...memoryTools(memory, recallPool)];
+  land.attach(runner);
+  const toolDefs: ToolDef[] = [...coordTools(coord), ...memoryTools(memory, recallPool), ...jobTools(runner, land)];
   const tools = buildToolMap(toolDefs);
 
   const app = buildApp({
@@ -175,6 +190,7 @@ async function startLocked(
     version: VERSION,
     logger,
     runner,
+    land,
     coord,
     memory,
     tools,
@@ -203,6 +219,7 @@ async function startLocked(
     mode: 0o600,
   });
   runner.start();
+  await land.start();
   const stopSync =
     config.hub_url && config.repo_id && config.sync_every > 0
       ? startSyncLoop(coord, { hubUrl: config.hub_url, repoId: config.repo_id, identityFile: paths.identityKey }, config.sync_every, logger.child({ component: 'sync' }))
@@ -216,6 +233,7 @@ async function startLocked(
       stopSync();
       // Stop taking work first, then let running jobs finish within the grace period.
       await runner.shutdown(config.shutdown_grace * 1000);
+      await land.stop();
       await socket.close();
       await app.close();
       await reembedder.close();
@@ -231,5 +249,5 @@ async function startLocked(
     return closing;
   };
 
-  return { config, paths, db, url, token, runner, coord, memory, reembedder, tools, socket, app, logger, close };
+  return { config, paths, db, url, token, runner, land, coord, memory, reembedder, tools, socket, app, logger, close };
 }

@@ -3,6 +3,7 @@ import { runnerMigrations } from '../runner/migrations.js';
 import { coordMigrations } from '../coord/migrations.js';
 import { syncMigrations } from '../coord/sync/migrations.js';
 import { memoryMigrations } from '../memory/migrations.js';
+import { landMigrations } from '../land/migrations.js';
 
 /**
  * Every migration of the colony database, in one global numbered sequence. Each domain owns
@@ -13,5 +14,6 @@ export const colonyMigrations: Migration[] = [
   ...coordMigrations,
   ...syncMigrations,
   ...memoryMigrations,
+  ...landMigrations,
   // domain migrations: add spread lines here
 ];

@@ -12,6 +12,7 @@ import { toolRoutes } from './routes/tools.js';
 import { coordRoutes } from './routes/coord.js';
 import { mcpRoutes } from './routes/mcp.js';
 import { memoryRoutes } from './routes/memory.js';
+import { landRoutes } from './routes/land.js';
 
 /** The daemon's HTTP API: one route module per domain, auth and error shape shared. */
 export function buildApp(deps: AppDeps): FastifyInstance {
@@ -37,6 +38,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   memoryRoutes(app, deps);
   toolRoutes(app, deps);
   mcpRoutes(app, deps);
+  landRoutes(app, deps);
   // domain routes: add one line per route module here
   return app;
 }

@@ -1,6 +1,7 @@
 import type { Logger } from '../lib/log.js';
 import type { ColonyConfig } from '../daemon/config.js';
 import type { Runner } from '../runner/runner.js';
+import type { LandService } from '../land/index.js';
 import type { ToolDef } from '../mcp/tool.js';
 import type { CoordService } from '../coord/service.js';
 import type { MemoryService } from '../memory/service.js';
@@ -12,6 +13,7 @@ export interface AppDeps {
   version: string;
   logger: Logger;
   runner: Runner;
+  land: LandService;
   coord: CoordService;
   memory: MemoryService;
   /** Every MCP tool, by name; the JSON routes and /mcp call these. */

@@ -34,6 +34,17 @@ export interface WorkspaceExtras {
   onWorkspace?: (ws: Workspace) => Promise<void>;
 }
 
+/**
+ * Where another domain (landing) joins the runner's life cycle. `admit` may refuse a job
+ * (throw) before anything is stored; `gate` holds a queued job back without blocking
+ * later ones; `finished` hears every final status.
+ */
+export interface RunnerHooks {
+  admit?(jobId: string, req: ExecuteRequest): void;
+  gate?(jobId: string, passedOver: readonly string[]): boolean;
+  finished?(job: JobRecord): void;
+}
+
 export interface RunnerOptions {
   db: Db;
   config: ColonyConfig;
@@ -43,6 +54,7 @@ export interface RunnerOptions {
   extras?: WorkspaceExtras;
   /** Workspace provider; defaults to git clones of the repository (benches swap in a no-op). */
   workspaces?: WorkspaceProvider;
+  hooks?: RunnerHooks;
 }
 
 export type WorkspaceProvider = Pick<WorkspaceManager, 'prepare' | 'finish' | 'remove'>;
@@ -82,7 +94,8 @@ export class Runner {
 
   constructor(private readonly opts: RunnerOptions) {
     this.store = new JobStore(opts.db);
-    this.scheduler = new Scheduler(opts.config.max_concurrency, opts.config.max_queue_depth);
+    const gate = opts.hooks?.gate;
+    this.scheduler = new Scheduler(opts.config.max_concurrency, opts.config.max_queue_depth, gate && ((id, passed) => gate(id, passed)));
     this.workspaces = opts.workspaces ?? new WorkspaceManager({
       baseRepo: opts.config.repo,
       root: opts.paths.workspaces,
@@ -145,6 +158,7 @@ export class Runner {
     this.scheduler.assertRoom();
     const now = clock.now();
     const id = newId('job', now);
+    this.opts.hooks?.admit?.(id, req);
     this.store.insert({
       id,
       agent,
@@ -165,6 +179,11 @@ export class Runner {
     const job = this.store.get(id);
     if (!job) throw new NotFoundError(`no job ${id}`);
     return job;
+  }
+
+  /** Look at the queue again: something a gate waits for may have changed. */
+  kick(): void {
+    this.scheduler.kick();
   }
 
   /** 1-based place in the queue, 0 when not waiting. */
@@ -282,6 +301,11 @@ export class Runner {
   private finishJob(id: string, patch: Parameters<JobStore['update']>[1] & { status: JobStatus }): void {
     this.finished[patch.status] = (this.finished[patch.status] ?? 0) + 1;
     this.transition(id, patch.status, { ...patch, finished_at: this.opts.clock.now() });
+    try {
+      this.opts.hooks?.finished?.(this.store.get(id)!);
+    } catch (err) {
+      this.opts.logger.warn({ job_id: id, err: (err as Error).message }, 'finished hook failed');
+    }
   }
 
   /** Per-job scratch outside the workspace (agent config files that must not be committed). */

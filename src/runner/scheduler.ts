@@ -18,6 +18,11 @@ export class Scheduler {
   constructor(
     private capacity: number,
     private readonly maxQueueDepth: number,
+    /**
+     * May this waiting item start now? `passedOver` are earlier items this pass skipped.
+     * Without a gate the queue is strict FIFO.
+     */
+    private readonly gate?: (id: string, passedOver: readonly string[]) => boolean,
   ) {}
 
   get active(): number {
@@ -80,18 +85,38 @@ export class Scheduler {
     this.paused = true;
   }
 
+  /** Look at the queue again (a gate's condition may have changed). */
+  kick(): void {
+    this.pump();
+  }
+
   private pump(): void {
-    while (!this.paused && this.running < this.capacity && this.waiting.size > 0) {
-      const [id, run] = this.waiting.entries().next().value as [string, () => Promise<void>];
-      this.waiting.delete(id);
-      this.running++;
-      // The job reports its own failures; the slot is freed whatever happens.
-      void run()
-        .catch(() => undefined)
-        .finally(() => {
-          this.running--;
-          this.pump();
-        });
+    if (!this.gate) {
+      while (!this.paused && this.running < this.capacity && this.waiting.size > 0) {
+        this.start(this.waiting.keys().next().value as string);
+      }
+      return;
     }
+    // Gated: items the gate holds back keep their place while later ones start.
+    const passedOver: string[] = [];
+    // Deleting the current key while iterating a Map is safe; no copy of a long queue.
+    for (const id of this.waiting.keys()) {
+      if (this.paused || this.running >= this.capacity) return;
+      if (this.gate(id, passedOver)) this.start(id);
+      else passedOver.push(id);
+    }
+  }
+
+  private start(id: string): void {
+    const run = this.waiting.get(id)!;
+    this.waiting.delete(id);
+    this.running++;
+    // The job reports its own failures; the slot is freed whatever happens.
+    void run()
+      .catch(() => undefined)
+      .finally(() => {
+        this.running--;
+        this.pump();
+      });
   }
 }

@@ -59,6 +59,14 @@ export interface ExecuteRequest {
   base_ref?: string;
   metadata?: Record<string, unknown>;
   source?: string;
+  /** Symbols the job reserves under its own run id before it starts (see src/land). */
+  reserve?: string[];
+  /** Task the job claims now and completes when its work lands. */
+  task_id?: string;
+  /** Queue the job's branch for landing when it completes. */
+  land?: boolean;
+  /** The job that started this one (an orchestrating agent). */
+  parent_job_id?: string;
 }
 
 /** What an agent adapter makes of its CLI's output. */

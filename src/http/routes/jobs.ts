@@ -20,6 +20,10 @@ export const executeSchema = z
     timeout_s: z.number().int().positive().max(7 * 24 * 3600).optional(),
     base_ref: refSchema.optional(),
     metadata: z.record(z.unknown()).optional(),
+    reserve: z.array(z.string().min(1).max(1024)).min(1).max(1000).optional(),
+    task_id: z.string().min(1).max(100).optional(),
+    land: z.boolean().optional(),
+    parent_job_id: z.string().min(1).max(100).optional(),
   })
   .strict();
 
@@ -47,7 +51,7 @@ export function jobRoutes(app: FastifyInstance, deps: AppDeps): void {
 
   app.get('/jobs/:id', async (req) => {
     const { id } = parseInput(idParams, req.params);
-    const job = runner.get(id);
+    const job = { ...runner.get(id), landing: deps.land.describeJob(id) ?? null };
     return job.status === 'queued' ? { ...job, position: runner.positionOf(id) } : job;
   });
 

@@ -1,0 +1,187 @@
+import type { Logger } from '../lib/log.js';
+import type { IntegrateConfig } from './config.js';
+import type { MergeQueue } from './queue.js';
+import type { CheckResult, ScratchRepo } from './scratch.js';
+import { firstRedPrefix } from './bisect.js';
+import type { Entry, Evidence } from './types.js';
+
+export interface IntegratorOptions {
+  queue: MergeQueue;
+  scratch: ScratchRepo;
+  config: IntegrateConfig;
+  target: string;
+  logger: Logger;
+  /** Called once an entry reached a final status (landed, conflicted, failed_check). */
+  onSettled: (entry: Entry) => void;
+}
+
+/** Seconds between looks at a blocked queue (target checked out or missing). */
+const BLOCKED_RETRY_MS = 2000;
+
+interface Applied {
+  entry: Entry;
+  commit: string;
+}
+
+/**
+ * The one integrator of a repository: takes batches off the queue in order, builds one
+ * candidate per batch on the target's tip in the scratch clone, runs the check, and moves
+ * the target by compare-and-swap. A red batch is bisected over its prefixes; the green
+ * part lands, the culprit is marked failed_check, the rest go back to the front of the
+ * queue. When the target moved meanwhile, everything goes back and starts again from the
+ * new tip. Stopping mid-test leaves entries `testing`, and the next start re-queues them.
+ */
+export class Integrator {
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+  private readonly abort = new AbortController();
+  private retryTimer: NodeJS.Timeout | undefined;
+  /** Why the queue is not moving right now, for GET /merge-queue. */
+  blocked: string | null = null;
+
+  constructor(private readonly o: IntegratorOptions) {}
+
+  /** Look at the queue now (idempotent; a running pass picks new entries up). */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.loop().finally(() => {
+      this.running = undefined;
+      if (this.again) this.kick();
+    });
+  }
+
+  /** Stop after the current step; a running check is killed and its entries stay `testing` for the next start. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    this.abort.abort();
+    await this.running;
+  }
+
+  /** Resolves when the integrator has nothing left to do (tests and benches wait on it). */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  private async loop(): Promise<void> {
+    this.again = false;
+    while (!this.stopped) {
+      const batch = this.o.queue.takeBatch(this.o.config.batch);
+      if (batch.length === 0) return;
+      try {
+        await this.integrate(batch);
+      } catch (err) {
+        if (this.stopped) return;
+        // A git failure is not the entries' fault: put them back and look again shortly.
+        this.requeue(batch, `integrator error: ${(err as Error).message}`);
+        this.block(`integrator error: ${(err as Error).message}`);
+        return;
+      }
+      if (this.blocked) return;
+    }
+  }
+
+  private block(why: string): void {
+    if (this.blocked !== why) this.o.logger.warn({ target: this.o.target }, `merge queue paused: ${why}`);
+    this.blocked = why;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => this.kick(), BLOCKED_RETRY_MS);
+    this.retryTimer.unref();
+  }
+
+  private requeue(entries: Entry[], reason: string): void {
+    for (const e of entries) if (this.o.queue.isTesting(e.id)) this.o.queue.transition(e, 'queued', {}, { reason });
+  }
+
+  private settle(e: Entry, status: 'landed' | 'conflicted' | 'failed_check', patch: { landed_commit?: string; evidence?: Evidence; error?: string }): void {
+    if (!this.o.queue.isTesting(e.id)) return;
+    this.o.queue.transition(e, status, patch);
+    this.o.onSettled(this.o.queue.get(e.id));
+  }
+
+  private async integrate(batch: Entry[]): Promise<void> {
+    const { scratch, target, config } = this.o;
+    const tip = await scratch.tipOf(target);
+    if (!tip) {
+      this.requeue(batch, `target branch '${target}' does not exist`);
+      return this.block(`target branch '${target}' does not exist in the repository`);
+    }
+    const checkedOut = await scratch.checkedOutAt(target);
+    if (checkedOut.length) {
+      this.requeue(batch, `target '${target}' is checked out`);
+      return this.block(
+        `target branch '${target}' is checked out in ${checkedOut.join(', ')}; Colony never moves a checked-out branch under your working tree. ` +
+          `Switch that working tree to another branch (e.g. \`git switch -c work\` or \`git switch --detach\`) or set integrate.target, and the queue continues`,
+      );
+    }
+    this.blocked = null;
+
+    await scratch.startAt(tip);
+    const applied: Applied[] = [];
+    for (const e of batch) {
+      if (!(await scratch.hasCommit(e.head))) {
+        this.settle(e, 'conflicted', { evidence: { kind: 'conflict', onto: tip, files: [], hunks: `commit ${e.head} of ${e.branch} no longer exists` } });
+        continue;
+      }
+      const r = await scratch.apply(e.head, config.strategy, `Land ${e.branch} (job ${e.job_id})`);
+      if (r.ok) applied.push({ entry: e, commit: r.commit });
+      else this.settle(e, 'conflicted', { evidence: r.evidence });
+    }
+    if (applied.length === 0 || this.stopped) return;
+
+    const last = applied.length - 1;
+    const red = await this.check(0, applied[last]!.commit);
+    if (this.stopped) return;
+    if (!red || red.ok) {
+      await this.land(applied, tip);
+      return;
+    }
+
+    const { culprit, results } =
+      applied.length === 1
+        ? { culprit: 0, results: new Map([[0, red]]) }
+        : await firstRedPrefix(applied.length, red, async (i, slot) => (await this.check(slot, applied[i]!.commit)) ?? { ok: true, exit_code: 0, timed_out: false, output_tail: '' }, config.parallel_checks);
+    if (this.stopped) return;
+    const good = applied.slice(0, culprit);
+    if (good.length && !(await this.land(good, tip))) {
+      // The target moved: everything in this batch starts again from the new tip.
+      this.requeue(applied.map((a) => a.entry), 'the target moved; retrying on its new tip');
+      return;
+    }
+    const failing = results.get(culprit)!;
+    const bad = applied[culprit]!;
+    this.settle(bad.entry, 'failed_check', {
+      evidence: { kind: 'check', onto: good.at(-1)?.commit ?? tip, exit_code: failing.exit_code, timed_out: failing.timed_out, output_tail: failing.output_tail },
+    });
+    this.requeue(applied.slice(culprit + 1).map((a) => a.entry), `batch was red because of ${bad.entry.id}; retesting without it`);
+  }
+
+  /** Undefined when no check is configured (everything is green). */
+  private async check(slot: number, commit: string): Promise<CheckResult | undefined> {
+    const { check, check_timeout } = this.o.config;
+    if (check === undefined) return undefined;
+    return this.o.scratch.check(slot, commit, check, check_timeout * 1000, this.abort.signal);
+  }
+
+  /** Publish the chain's last commit by CAS; mark each entry landed at its own commit. */
+  private async land(chain: Applied[], tip: string): Promise<boolean> {
+    const removed = chain.filter((a) => !this.o.queue.isTesting(a.entry.id));
+    if (removed.length) {
+      // Someone took an entry out while it was tested: what was tested is not what would land.
+      this.requeue(chain.map((a) => a.entry), `${removed.map((a) => a.entry.id).join(', ')} was removed while tested; retesting without it`);
+      return true;
+    }
+    const moved = !(await this.o.scratch.publish(this.o.target, chain.at(-1)!.commit, tip));
+    if (moved) {
+      this.requeue(chain.map((a) => a.entry), 'the target moved while testing; retrying on its new tip');
+      return false;
+    }
+    for (const a of chain) this.settle(a.entry, 'landed', { landed_commit: a.commit });
+    return true;
+  }
+}

@@ -1,0 +1,176 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { git } from '../runner/git.js';
+import { runProcess } from '../runner/process.js';
+import type { Evidence } from './types.js';
+
+export type Strategy = 'rebase' | 'merge' | 'squash';
+
+export type ApplyResult = { ok: true; commit: string } | { ok: false; evidence: Evidence };
+
+export interface CheckResult {
+  ok: boolean;
+  exit_code: number | null;
+  timed_out: boolean;
+  output_tail: string;
+}
+
+/** Bytes of conflict hunks and check output kept as evidence. */
+const HUNKS_MAX = 16_000;
+const OUTPUT_TAIL_MAX = 4000;
+
+/** Colony commits as the queue: authors are kept, the committer says who landed it. */
+const IDENTITY = {
+  GIT_COMMITTER_NAME: 'Colony merge queue',
+  GIT_COMMITTER_EMAIL: 'colony@localhost',
+  GIT_AUTHOR_NAME: 'Colony merge queue',
+  GIT_AUTHOR_EMAIL: 'colony@localhost',
+};
+const COMMITTER_ONLY = { GIT_COMMITTER_NAME: IDENTITY.GIT_COMMITTER_NAME, GIT_COMMITTER_EMAIL: IDENTITY.GIT_COMMITTER_EMAIL };
+
+/** The ref a candidate is handed to the base through, deleted once the target moved. */
+const HANDOFF_REF = 'refs/colony/landing';
+
+/**
+ * The integrator's own clone of the base repository (`git clone --shared`: it sees every
+ * object of the base without copying), with one working tree to build candidates and one
+ * per parallel check. The user's working tree is never read or written: candidates are
+ * built here and handed back as objects, then the target ref moves by compare-and-swap.
+ */
+export class ScratchRepo {
+  private readonly build: string;
+
+  constructor(
+    private readonly baseRepo: string,
+    private readonly root: string,
+  ) {
+    this.build = join(root, 'build');
+  }
+
+  private run(args: string[], cwd = this.build, env: NodeJS.ProcessEnv = {}, okCodes?: number[]) {
+    // Hooks of the scratch clone are not the user's; none run here.
+    return git(['-c', 'core.hooksPath=/dev/null', ...args], { cwd, env, okCodes });
+  }
+
+  async ensure(): Promise<void> {
+    if (existsSync(join(this.build, '.git'))) return;
+    mkdirSync(this.root, { recursive: true, mode: 0o700 });
+    await git(['clone', '--shared', '--no-checkout', '--quiet', this.baseRepo, this.build], { cwd: this.root });
+  }
+
+  /** The target's commit in the base, or null when the branch does not exist. */
+  async tipOf(target: string): Promise<string | null> {
+    const r = await git(['rev-parse', '--verify', '--quiet', `refs/heads/${target}^{commit}`], { cwd: this.baseRepo, okCodes: [1] });
+    return r.code === 0 ? r.stdout.trim() : null;
+  }
+
+  /** Working trees of the base (the main one or linked ones) that have `target` checked out. */
+  async checkedOutAt(target: string): Promise<string[]> {
+    const r = await git(['worktree', 'list', '--porcelain'], { cwd: this.baseRepo });
+    const out: string[] = [];
+    let path = '';
+    for (const line of r.stdout.split('\n')) {
+      if (line.startsWith('worktree ')) path = line.slice('worktree '.length);
+      else if (line === `branch refs/heads/${target}`) out.push(path);
+    }
+    return out;
+  }
+
+  /** Is `commit` a commit the base knows? */
+  async hasCommit(commit: string): Promise<boolean> {
+    const r = await git(['cat-file', '-e', `${commit}^{commit}`], { cwd: this.baseRepo, okCodes: [1, 128] });
+    return r.code === 0;
+  }
+
+  /** Start a candidate on `tip` in the build tree, discarding whatever was there. */
+  async startAt(tip: string): Promise<void> {
+    await this.ensure();
+    await this.run(['reset', '--quiet', '--hard'], this.build, {}, [128]);
+    await this.run(['checkout', '--quiet', '--detach', '--force', tip]);
+    await this.run(['clean', '-fdq']);
+  }
+
+  /** Apply one branch head on top of the build tree's HEAD; on a conflict, the tree is left as before. */
+  async apply(head: string, strategy: Strategy, message: string): Promise<ApplyResult> {
+    const onto = (await this.run(['rev-parse', 'HEAD'])).stdout.trim();
+    const mb = await this.run(['merge-base', onto, head], this.build, {}, [1]);
+    if (mb.code !== 0) {
+      return { ok: false, evidence: { kind: 'conflict', onto, files: [], hunks: `${head} shares no history with ${onto}` } };
+    }
+    const base = mb.stdout.trim();
+    const pending = Number((await this.run(['rev-list', '--count', `${base}..${head}`])).stdout.trim());
+    if (pending === 0) return { ok: true, commit: onto };
+    let r;
+    if (strategy === 'rebase') {
+      r = await this.run(['cherry-pick', '--keep-redundant-commits', '--allow-empty', `${base}..${head}`], this.build, COMMITTER_ONLY, [1]);
+    } else if (strategy === 'merge') {
+      r = await this.run(['merge', '--quiet', '--no-ff', '--no-edit', '-m', message, head], this.build, IDENTITY, [1]);
+    } else {
+      r = await this.run(['merge', '--quiet', '--squash', head], this.build, IDENTITY, [1]);
+      if (r.code === 0) {
+        const staged = await this.run(['diff', '--cached', '--quiet'], this.build, {}, [1]);
+        if (staged.code === 0) return { ok: true, commit: onto };
+        // The squashed commit keeps the branch head's author and message.
+        r = await this.run(['commit', '--quiet', '--no-verify', '-C', head], this.build, COMMITTER_ONLY, [1]);
+      }
+    }
+    if (r.code === 0) return { ok: true, commit: (await this.run(['rev-parse', 'HEAD'])).stdout.trim() };
+    const evidence = await this.conflictEvidence(onto, r.stderr || r.stdout);
+    await this.run(['cherry-pick', '--abort'], this.build, {}, [128]);
+    await this.run(['merge', '--abort'], this.build, {}, [128]);
+    await this.run(['reset', '--quiet', '--hard', onto]);
+    await this.run(['clean', '-fdq']);
+    return { ok: false, evidence };
+  }
+
+  private async conflictEvidence(onto: string, message: string): Promise<Evidence> {
+    const files = (await this.run(['diff', '--name-only', '--diff-filter=U'])).stdout.split('\n').filter(Boolean);
+    const diff = files.length ? (await this.run(['diff', '--', ...files])).stdout : message.trim();
+    return { kind: 'conflict', onto, files, hunks: diff.length > HUNKS_MAX ? diff.slice(0, HUNKS_MAX) + '\n…(truncated)' : diff };
+  }
+
+  /** Check out `commit` in check tree `slot` and run the check there, in its own process group. */
+  async check(slot: number, commit: string, command: string[] | string, timeoutMs: number, signal?: AbortSignal): Promise<CheckResult> {
+    const dir = join(this.root, `check-${slot}`);
+    if (!existsSync(join(dir, '.git'))) {
+      await this.run(['worktree', 'prune']);
+      await this.run(['worktree', 'add', '--quiet', '--force', '--detach', dir, commit]);
+    } else {
+      await this.run(['checkout', '--quiet', '--detach', '--force', commit], dir);
+      await this.run(['clean', '-fdq'], dir);
+    }
+    // A string is the operator's own configuration, run by a shell on purpose; never from input.
+    const argv = typeof command === 'string' ? ['sh', '-c', command] : command;
+    let tail = '';
+    const keep = (line: string): void => {
+      tail = (tail + line + '\n').slice(-OUTPUT_TAIL_MAX);
+    };
+    const p = await runProcess({
+      bin: argv[0]!,
+      args: argv.slice(1),
+      cwd: dir,
+      env: { ...process.env, COLONY_LAND_COMMIT: commit },
+      timeoutMs,
+      killGraceMs: 2000,
+      signal,
+      onStdoutLine: keep,
+      onStderrLine: keep,
+    });
+    if (p.notFound) tail += `check command '${argv[0]}' not found on PATH\n`;
+    const ok = !p.notFound && !p.timedOut && !p.cancelled && p.exitCode === 0;
+    return { ok, exit_code: p.exitCode, timed_out: p.timedOut, output_tail: tail };
+  }
+
+  /**
+   * Move `refs/heads/<target>` from `expected` to `commit` in the base, only if it still
+   * points at `expected` (compare-and-swap by `git update-ref`). False when it moved.
+   */
+  async publish(target: string, commit: string, expected: string): Promise<boolean> {
+    if (commit === expected) return true;
+    await this.run(['update-ref', HANDOFF_REF, commit]);
+    await git(['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', this.build, `+${HANDOFF_REF}:${HANDOFF_REF}`], { cwd: this.baseRepo });
+    const r = await git(['update-ref', '-m', 'colony: land', `refs/heads/${target}`, commit, expected], { cwd: this.baseRepo, okCodes: [1, 128] });
+    await git(['update-ref', '-d', HANDOFF_REF], { cwd: this.baseRepo, okCodes: [1] });
+    return r.code === 0;
+  }
+}

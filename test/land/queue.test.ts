@@ -1,0 +1,70 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { api, git, jobRecord, makeLandRepo, startLandDaemon, submit, waitSettled, waitUntil } from './helpers.js';
+
+let cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.reverse()) await c();
+  cleanups = [];
+});
+
+function setup(files?: Record<string, string>) {
+  const repo = makeLandRepo(files);
+  cleanups.push(repo.cleanup);
+  return repo;
+}
+
+describe('merge queue', () => {
+  it('lands two jobs editing different files, in queue order, without touching the working tree', async () => {
+    const repo = setup();
+    // The person's own uncommitted work, which nothing may touch.
+    writeFileSync(join(repo.dir, 'README.md'), '# my uncommitted edit\n');
+    writeFileSync(join(repo.dir, 'scratch.txt'), 'untracked\n');
+    const statusBefore = git(repo.dir, 'status', '--porcelain');
+    const d = await startLandDaemon(repo.dir);
+    cleanups.push(() => d.close());
+
+    const a = await submit(d, { prompt: 'first [write:a.txt=one]', land: true });
+    const b = await submit(d, { prompt: 'second [write:b.txt=two]', land: true });
+    const ea = await waitSettled(d, a);
+    const eb = await waitSettled(d, b);
+    expect(ea.status).toBe('landed');
+    expect(eb.status).toBe('landed');
+
+    const log = git(repo.dir, 'log', '--format=%H %s', 'main').split('\n');
+    expect(log[0]).toBe(`${eb.landed_commit} colony: job ${b}`);
+    expect(log[1]).toBe(`${ea.landed_commit} colony: job ${a}`);
+    expect(git(repo.dir, 'show', 'main:a.txt')).toBe('one');
+    expect(git(repo.dir, 'show', 'main:b.txt')).toBe('two');
+    // The working tree, its branch and its uncommitted changes are as they were.
+    expect(git(repo.dir, 'status', '--porcelain')).toBe(statusBefore);
+    expect(git(repo.dir, 'symbolic-ref', '--short', 'HEAD')).toBe('work');
+    expect(readFileSync(join(repo.dir, 'README.md'), 'utf8')).toBe('# my uncommitted edit\n');
+    expect(existsSync(join(repo.dir, 'a.txt'))).toBe(false);
+
+    const rec = await jobRecord(d, a);
+    expect(rec.landing.entry).toMatchObject({ status: 'landed', landed_commit: ea.landed_commit, target: 'main' });
+    const q = await api(d.url, 'GET', '/merge-queue');
+    expect(q.body.target).toBe('main');
+    expect(q.body.entries.map((e: any) => e.job_id)).toEqual([b, a]);
+  });
+
+  it('refuses to move a target that is checked out, keeps the entry queued, and lands once it is not', async () => {
+    const repo = setup();
+    git(repo.dir, 'switch', '-q', 'main');
+    const d = await startLandDaemon(repo.dir);
+    cleanups.push(() => d.close());
+    const a = await submit(d, { prompt: '[write:a.txt=one]', land: true });
+    const blocked = await waitUntil(async () => (await api(d.url, 'GET', '/merge-queue')).body.blocked, 20_000, 'the queue to say it is blocked');
+    expect(blocked).toMatch(/'main' is checked out in .*never moves a checked-out branch/);
+    expect((await jobRecord(d, a)).landing.entry.status).toBe('queued');
+    const mainBefore = git(repo.dir, 'rev-parse', 'main');
+    expect(git(repo.dir, 'status', '--porcelain')).toBe('');
+    git(repo.dir, 'switch', '-q', '-c', 'elsewhere');
+    const e = await waitSettled(d, a);
+    expect(e.status).toBe('landed');
+    expect(git(repo.dir, 'rev-parse', 'main^')).toBe(mainBefore);
+    expect((await api(d.url, 'GET', '/merge-queue')).body.blocked).toBeNull();
+  });
+});
