@@ -123,14 +123,13 @@ export class Integrator {
 
     await scratch.startAt(tip);
     const applied: Applied[] = [];
+    let onto = tip;
     for (const e of batch) {
-      if (!(await scratch.hasCommit(e.head))) {
-        this.settle(e, 'conflicted', { evidence: { kind: 'conflict', onto: tip, files: [], hunks: `commit ${e.head} of ${e.branch} no longer exists` } });
-        continue;
-      }
-      const r = await scratch.apply(e.head, config.strategy, `Land ${e.branch} (job ${e.job_id})`);
-      if (r.ok) applied.push({ entry: e, commit: r.commit });
-      else this.settle(e, 'conflicted', { evidence: r.evidence });
+      const r = await scratch.apply(onto, e.head, config.strategy, `Land ${e.branch} (job ${e.job_id})`);
+      if (r.ok) {
+        applied.push({ entry: e, commit: r.commit });
+        onto = r.commit;
+      } else this.settle(e, 'conflicted', { evidence: r.evidence });
     }
     if (applied.length === 0 || this.stopped) return;
 
