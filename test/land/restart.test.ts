@@ -20,7 +20,7 @@ describe('merge queue across a daemon restart', () => {
     const runs = join(gate.dir, 'runs');
     const integrate = { batch: 1, check: `echo run >> '${runs}'; while [ ! -e '${go}' ]; do sleep 0.1; done` };
     const first = await startLandDaemon(repo.dir, integrate);
-    const jobs = [];
+    const jobs: string[] = [];
     for (const f of ['a', 'b', 'c']) jobs.push(await submit(first, { prompt: `[write:${f}.txt=${f}]`, land: true }));
     for (const j of jobs) await waitJob(first.url, j);
     await waitUntil(async () => (await jobRecord(first, jobs[0]!)).landing.entry?.status === 'testing', 20_000, 'the first entry under test');
@@ -35,7 +35,7 @@ describe('merge queue across a daemon restart', () => {
     writeFileSync(go, '');
     const second = await startLandDaemon(repo.dir, integrate);
     cleanups.push(() => second.close());
-    const settled = [];
+    const settled: any[] = [];
     for (const j of jobs) settled.push(await waitSettled(second, j));
     expect(settled.map((e) => e.status)).toEqual(['landed', 'landed', 'landed']);
     const entry0 = (await api(second.url, 'GET', `/merge-queue/${settled[0].id}`)).body;
