@@ -14,7 +14,7 @@ afterEach(async () => {
   cleanups = [];
 });
 
-describe('landing policy', () => {
+describe('landing policy', { timeout: 240_000 }, () => {
   it('two jobs edit the same lines: the second conflicts with evidence, and its follow-up job resolves it and lands', async () => {
     const repo = makeLandRepo();
     cleanups.push(repo.cleanup);

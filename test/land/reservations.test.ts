@@ -22,7 +22,7 @@ async function setup(integrate: Record<string, unknown> = {}, overrides: Record<
 
 const holders = async (d: { url: string }, symbols: string[]) => (await api(d.url, 'POST', '/coord/check', { symbols })).body.holders.map((h: any) => h.run_id);
 
-describe('jobs that reserve', () => {
+describe('jobs that reserve', { timeout: 240_000 }, () => {
   it('waits while another run holds its symbols, lets later jobs overtake, and starts once they are free', async () => {
     const { d } = await setup({}, { max_concurrency: 2 });
     const person = (await api(d.url, 'POST', '/coord/reserve', { run_id: 'person', symbols: ['shared.txt'] })).body;
@@ -48,10 +48,10 @@ describe('jobs that reserve', () => {
     const person = (await api(d.url, 'POST', '/coord/reserve', { run_id: 'person', symbols: ['x.txt'] })).body;
     const w = await submit(d, { prompt: '[write:x.txt=w]', reserve: ['x.txt', 'y.txt'] });
     const n1 = await submit(d, { prompt: `[block:${go}]`, reserve: ['q.txt'] });
-    await waitUntil(async () => (await jobRecord(d, n1)).status === 'running', 20_000, 'n1 to run');
+    await waitUntil(async () => (await jobRecord(d, n1)).status === 'running', 90_000, 'n1 to run');
     // y.txt is free, but the starved job wants it too: the newcomer waits behind it.
     const n2 = await submit(d, { prompt: '[write:y.txt=n2]', reserve: ['y.txt'] });
-    const rec = await waitUntil(async () => (await jobRecord(d, n2)).landing?.waiting_for, 20_000, 'n2 to wait');
+    const rec = await waitUntil(async () => (await jobRecord(d, n2)).landing?.waiting_for, 90_000, 'n2 to wait');
     expect(rec.behind).toBe(w);
     expect((await jobRecord(d, w)).landing.waiting_for.holders[0].run_id).toBe('person');
 
@@ -71,7 +71,7 @@ describe('jobs that reserve', () => {
     const { d } = await setup({ check: `while [ ! -e '${go}' ]; do sleep 0.1; done` });
     const a = await submit(d, { prompt: '[write:a.txt=1]', reserve: ['a.txt'], land: true });
     await waitJob(d.url, a);
-    await waitUntil(async () => (await jobRecord(d, a)).landing.entry?.status === 'testing', 20_000, 'the entry to be tested');
+    await waitUntil(async () => (await jobRecord(d, a)).landing.entry?.status === 'testing', 90_000, 'the entry to be tested');
     expect(await holders(d, ['a.txt'])).toEqual([a]);
     expect((await jobRecord(d, a)).landing.reservation_id).toBeTruthy();
     writeFileSync(go, '');
@@ -80,7 +80,7 @@ describe('jobs that reserve', () => {
   });
 });
 
-describe('jobs that claim a task', () => {
+describe('jobs that claim a task', { timeout: 240_000 }, () => {
   it('claims the task for the job, refuses a second claimer, and completes it when the branch lands', async () => {
     const { d } = await setup();
     const { task_id } = (await api(d.url, 'POST', '/tasks/create', { run_id: 'planner', description: 'write a.txt' })).body;

@@ -10,7 +10,7 @@ afterEach(async () => {
   cleanups = [];
 });
 
-describe('merge queue across a daemon restart', () => {
+describe('merge queue across a daemon restart', { timeout: 240_000 }, () => {
   it('loses nothing: queued entries stay queued, the one under test is retried', async () => {
     const repo = makeLandRepo();
     cleanups.push(repo.cleanup);
@@ -23,7 +23,7 @@ describe('merge queue across a daemon restart', () => {
     const jobs: string[] = [];
     for (const f of ['a', 'b', 'c']) jobs.push(await submit(first, { prompt: `[write:${f}.txt=${f}]`, land: true }));
     for (const j of jobs) await waitJob(first.url, j);
-    await waitUntil(async () => (await jobRecord(first, jobs[0]!)).landing.entry?.status === 'testing', 20_000, 'the first entry under test');
+    await waitUntil(async () => (await jobRecord(first, jobs[0]!)).landing.entry?.status === 'testing', 90_000, 'the first entry under test');
     const before = (await api(first.url, 'GET', '/merge-queue')).body.entries.map((e: any) => [e.job_id, e.status]);
     expect(before).toEqual([
       [jobs[2], 'queued'],
