@@ -10,6 +10,7 @@ const SCENARIOS: Record<string, () => Promise<{ default: BenchScenario }>> = {
   memory: () => import('./memory.js'),
   'memory-quality': () => import('./memory-quality.js'),
   'cli-startup': () => import('./cli-startup.js'),
+  land: () => import('./land.js'),
   // scenarios: add one line per bench module here
 };
 

@@ -20,6 +20,8 @@ const GROUPS: Record<string, () => Promise<Register>> = {
   hub: async () => (await import('./hub.js')).registerHub,
   identity: async () => (await import('./identity.js')).registerIdentity,
   memory: async () => (await import('./memory.js')).registerMemory,
+  land: async () => (await import('./land.js')).registerLand,
+  queue: async () => (await import('./land.js')).registerQueue,
 };
 
 function newProgram(): Command {

@@ -47,6 +47,8 @@ function describeJob(j: JobRecord & { position?: number }, repo?: string): strin
     lines.push(`diff     ${plural(j.diff_stat.files, 'file')}, +${j.diff_stat.insertions} -${j.diff_stat.deletions}`);
   if (j.usage) lines.push(`usage    ${JSON.stringify(j.usage)}`);
   if (j.error) lines.push(`error    ${j.error}`);
+  const entry = (j as { landing?: { entry?: { id: string; status: string; landed_commit: string | null } | null } }).landing?.entry;
+  if (entry) lines.push(`landing  ${entry.status} (${entry.id})${entry.landed_commit ? ` as ${entry.landed_commit}` : ''}`);
   if (j.result) lines.push('', j.result);
   return lines.join('\n');
 }
@@ -118,6 +120,9 @@ export function registerRun(program: Command): void {
     )
     .option('--timeout <s>', 'seconds the job may run', positiveInt('--timeout'))
     .option('--base-ref <ref>', 'branch or commit to start from (default: HEAD)')
+    .option('--land', 'queue its branch in the merge queue when it completes')
+    .option('--reserve <symbols...>', 'files or symbols the job reserves before it starts and holds until its work lands')
+    .option('--task <id>', 'task the job claims now and completes when its work lands')
     .option('--wait', 'wait for the job to finish and print it')
     .option('--follow', 'stream the job’s events live until it finishes')
     .option('--repo <dir>', 'repository whose daemon to use')
@@ -131,6 +136,11 @@ export function registerRun(program: Command): void {
         permissions: o.permissions,
         timeout_s: o.timeout,
         base_ref: o.baseRef,
+        land: o.land,
+        reserve: o.reserve,
+        task_id: o.task,
+        // Inside a job, the job that runs this command is the new job's parent.
+        parent_job_id: process.env.COLONY_JOB_ID || undefined,
       });
       if (!o.wait && !o.follow) {
         printResult(o.json, r, (v) => `queued ${v.job_id} (${v.status}${v.position ? `, position ${v.position}` : ''})`);

@@ -71,6 +71,11 @@ export class Integrator {
   private async loop(): Promise<void> {
     this.again = false;
     while (!this.stopped) {
+      if (this.o.queue.store.activeCount() === 0) return;
+      // Look before taking: a paused queue must not churn its entries' states every retry.
+      const why = await this.whyBlocked().catch((err: Error) => `integrator error: ${err.message}`);
+      if (why) return this.block(why);
+      this.blocked = null;
       const batch = this.o.queue.takeBatch(this.o.config.batch);
       if (batch.length === 0) return;
       try {
@@ -104,33 +109,35 @@ export class Integrator {
     this.o.onSettled(this.o.queue.get(e.id));
   }
 
+  /** Why the queue cannot move now (target missing or checked out), or null. */
+  private async whyBlocked(): Promise<string | null> {
+    const { scratch, target } = this.o;
+    if (!(await scratch.tipOf(target))) return `target branch '${target}' does not exist in the repository`;
+    const checkedOut = await scratch.checkedOutAt(target);
+    if (checkedOut.length === 0) return null;
+    return (
+      `target branch '${target}' is checked out in ${checkedOut.join(', ')}; Colony never moves a checked-out branch under your working tree. ` +
+      `Switch that working tree to another branch (e.g. \`git switch -c work\`) or set integrate.target, and the queue continues`
+    );
+  }
+
   private async integrate(batch: Entry[]): Promise<void> {
     const { scratch, target, config } = this.o;
     const tip = await scratch.tipOf(target);
     if (!tip) {
       this.requeue(batch, `target branch '${target}' does not exist`);
-      return this.block(`target branch '${target}' does not exist in the repository`);
+      return;
     }
-    const checkedOut = await scratch.checkedOutAt(target);
-    if (checkedOut.length) {
-      this.requeue(batch, `target '${target}' is checked out`);
-      return this.block(
-        `target branch '${target}' is checked out in ${checkedOut.join(', ')}; Colony never moves a checked-out branch under your working tree. ` +
-          `Switch that working tree to another branch (e.g. \`git switch -c work\` or \`git switch --detach\`) or set integrate.target, and the queue continues`,
-      );
-    }
-    this.blocked = null;
 
     await scratch.startAt(tip);
     const applied: Applied[] = [];
+    let onto = tip;
     for (const e of batch) {
-      if (!(await scratch.hasCommit(e.head))) {
-        this.settle(e, 'conflicted', { evidence: { kind: 'conflict', onto: tip, files: [], hunks: `commit ${e.head} of ${e.branch} no longer exists` } });
-        continue;
-      }
-      const r = await scratch.apply(e.head, config.strategy, `Land ${e.branch} (job ${e.job_id})`);
-      if (r.ok) applied.push({ entry: e, commit: r.commit });
-      else this.settle(e, 'conflicted', { evidence: r.evidence });
+      const r = await scratch.apply(onto, e.head, config.strategy, `Land ${e.branch} (job ${e.job_id})`);
+      if (r.ok) {
+        applied.push({ entry: e, commit: r.commit });
+        onto = r.commit;
+      } else this.settle(e, 'conflicted', { evidence: r.evidence });
     }
     if (applied.length === 0 || this.stopped) return;
 

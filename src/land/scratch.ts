@@ -28,9 +28,6 @@ const IDENTITY = {
 };
 const COMMITTER_ONLY = { GIT_COMMITTER_NAME: IDENTITY.GIT_COMMITTER_NAME, GIT_COMMITTER_EMAIL: IDENTITY.GIT_COMMITTER_EMAIL };
 
-/** The ref a candidate is handed to the base through, deleted once the target moved. */
-const HANDOFF_REF = 'refs/colony/landing';
-
 /**
  * The integrator's own clone of the base repository (`git clone --shared`: it sees every
  * object of the base without copying), with one working tree to build candidates and one
@@ -56,6 +53,8 @@ export class ScratchRepo {
     if (existsSync(join(this.build, '.git'))) return;
     mkdirSync(this.root, { recursive: true, mode: 0o700 });
     await git(['clone', '--shared', '--no-checkout', '--quiet', this.baseRepo, this.build], { cwd: this.root });
+    // The base fetches candidates from here by commit id, without a ref in between.
+    await this.run(['config', 'uploadpack.allowAnySHA1InWant', 'true']);
   }
 
   /** The target's commit in the base, or null when the branch does not exist. */
@@ -76,12 +75,6 @@ export class ScratchRepo {
     return out;
   }
 
-  /** Is `commit` a commit the base knows? */
-  async hasCommit(commit: string): Promise<boolean> {
-    const r = await git(['cat-file', '-e', `${commit}^{commit}`], { cwd: this.baseRepo, okCodes: [1, 128] });
-    return r.code === 0;
-  }
-
   /** Start a candidate on `tip` in the build tree, discarding whatever was there. */
   async startAt(tip: string): Promise<void> {
     await this.ensure();
@@ -90,23 +83,20 @@ export class ScratchRepo {
     await this.run(['clean', '-fdq']);
   }
 
-  /** Apply one branch head on top of the build tree's HEAD; on a conflict, the tree is left as before. */
-  async apply(head: string, strategy: Strategy, message: string): Promise<ApplyResult> {
-    const onto = (await this.run(['rev-parse', 'HEAD'])).stdout.trim();
-    const mb = await this.run(['merge-base', onto, head], this.build, {}, [1]);
-    if (mb.code !== 0) {
-      return { ok: false, evidence: { kind: 'conflict', onto, files: [], hunks: `${head} shares no history with ${onto}` } };
-    }
-    const base = mb.stdout.trim();
-    const pending = Number((await this.run(['rev-list', '--count', `${base}..${head}`])).stdout.trim());
-    if (pending === 0) return { ok: true, commit: onto };
+  /**
+   * Apply one branch head on top of `onto` (the build tree's HEAD); on a conflict the tree
+   * is left at `onto`. Rebase picks the commits of `head` that `onto` lacks.
+   */
+  async apply(onto: string, head: string, strategy: Strategy, message: string): Promise<ApplyResult> {
     let r;
     if (strategy === 'rebase') {
-      r = await this.run(['cherry-pick', '--keep-redundant-commits', '--allow-empty', `${base}..${head}`], this.build, COMMITTER_ONLY, [1]);
+      r = await this.run(['cherry-pick', '--keep-redundant-commits', '--allow-empty', `${onto}..${head}`], this.build, COMMITTER_ONLY, [1, 128]);
+      // Nothing of the branch is missing from the target: it is already there.
+      if (r.code === 128 && /empty commit set/.test(r.stderr)) return { ok: true, commit: onto };
     } else if (strategy === 'merge') {
-      r = await this.run(['merge', '--quiet', '--no-ff', '--no-edit', '-m', message, head], this.build, IDENTITY, [1]);
+      r = await this.run(['merge', '--quiet', '--no-ff', '--no-edit', '-m', message, head], this.build, IDENTITY, [1, 128]);
     } else {
-      r = await this.run(['merge', '--quiet', '--squash', head], this.build, IDENTITY, [1]);
+      r = await this.run(['merge', '--quiet', '--squash', head], this.build, IDENTITY, [1, 128]);
       if (r.code === 0) {
         const staged = await this.run(['diff', '--cached', '--quiet'], this.build, {}, [1]);
         if (staged.code === 0) return { ok: true, commit: onto };
@@ -167,10 +157,9 @@ export class ScratchRepo {
    */
   async publish(target: string, commit: string, expected: string): Promise<boolean> {
     if (commit === expected) return true;
-    await this.run(['update-ref', HANDOFF_REF, commit]);
-    await git(['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', this.build, `+${HANDOFF_REF}:${HANDOFF_REF}`], { cwd: this.baseRepo });
+    // Objects only (no ref in the base but the target's own); then the compare-and-swap.
+    await git(['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', this.build, commit], { cwd: this.baseRepo });
     const r = await git(['update-ref', '-m', 'colony: land', `refs/heads/${target}`, commit, expected], { cwd: this.baseRepo, okCodes: [1, 128] });
-    await git(['update-ref', '-d', HANDOFF_REF], { cwd: this.baseRepo, okCodes: [1] });
     return r.code === 0;
   }
 }

@@ -53,6 +53,17 @@ export interface RunnerHooks {
   finished?(job: JobRecord): void;
 }
 
+/**
+ * Where another domain (landing) joins the runner's life cycle. `admit` may refuse a job
+ * (throw) before anything is stored; `gate` holds a queued job back without blocking
+ * later ones; `finished` hears every final status.
+ */
+export interface RunnerHooks {
+  admit?(jobId: string, req: ExecuteRequest): void;
+  gate?(jobId: string, passedOver: readonly string[]): boolean;
+  finished?(job: JobRecord): void;
+}
+
 export interface RunnerOptions {
   db: Db;
   config: ColonyConfig;

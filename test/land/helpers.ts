@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { api, FAKE_AGENTS, fakeAgents, startTestDaemon, waitJob, waitUntil } from '../helpers/daemon.js';
+import { api, FAKE_AGENTS, fakeAgents, startTestDaemon, waitJob as waitJobBase, waitUntil as waitUntilBase } from '../helpers/daemon.js';
 import { git, makeTempRepo } from '../helpers/repo.js';
 import type { Daemon } from '../../src/daemon/daemon.js';
 
@@ -41,7 +41,7 @@ export async function jobRecord(d: Daemon, id: string): Promise<any> {
 }
 
 /** Wait until the job's latest merge-queue entry has settled (landed, conflicted, failed_check, removed). */
-export async function waitSettled(d: Daemon, jobId: string, timeoutMs = 30_000): Promise<any> {
+export async function waitSettled(d: Daemon, jobId: string, timeoutMs = 90_000): Promise<any> {
   await waitJob(d.url, jobId, timeoutMs);
   return waitUntil(
     async () => {
@@ -53,4 +53,8 @@ export async function waitSettled(d: Daemon, jobId: string, timeoutMs = 30_000):
   );
 }
 
-export { api, git, waitJob, waitUntil };
+/** Waits sized for a loaded 2-core machine: each landing runs several jobs, git and checks. */
+export const waitJob = (url: string, id: string, timeoutMs = 90_000): Promise<any> => waitJobBase(url, id, timeoutMs);
+export const waitUntil = <T>(fn: () => T | Promise<T>, timeoutMs = 90_000, what?: string): Promise<T> => waitUntilBase(fn, timeoutMs, what);
+
+export { api, git };

@@ -53,7 +53,7 @@ function integrator(repo: string, integrate: Record<string, unknown>) {
   return { queue, integ, settled, tmp: tmp.dir };
 }
 
-describe('integrator', () => {
+describe('integrator', { timeout: 240_000 }, () => {
   it('tests a batch on one candidate, bisects a red one, lands the rest and rejects only the culprit', async () => {
     const contents = ['ok\n', 'ok\n', 'ok\n', 'ok\n', 'ok\n', 'broken\n', 'ok\n', 'ok\n'];
     const { dir, heads } = repoWithBranches(contents);

@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { api, git, jobRecord, makeLandRepo, startLandDaemon, submit, waitSettled, waitUntil } from './helpers.js';
+import { colonyJson } from '../helpers/cli.js';
+import { TEST_TOKEN } from '../helpers/daemon.js';
+import { api, git, jobRecord, makeLandRepo, startLandDaemon, submit, waitJob, waitSettled, waitUntil } from './helpers.js';
 
 let cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -15,7 +17,7 @@ function setup(files?: Record<string, string>) {
   return repo;
 }
 
-describe('merge queue', () => {
+describe('merge queue', { timeout: 240_000 }, () => {
   it('lands two jobs editing different files, in queue order, without touching the working tree', async () => {
     const repo = setup();
     // The person's own uncommitted work, which nothing may touch.
@@ -26,7 +28,9 @@ describe('merge queue', () => {
     cleanups.push(() => d.close());
 
     const a = await submit(d, { prompt: 'first [write:a.txt=one]', land: true });
-    const b = await submit(d, { prompt: 'second [write:b.txt=two]', land: true });
+    // The second through the CLI, as a person would.
+    const viaCli = await colonyJson(['run', 'second [write:b.txt=two]', '--land', '--repo', repo.dir], repo.dir, { COLONY_TOKEN: TEST_TOKEN });
+    const b = viaCli.job_id as string;
     const ea = await waitSettled(d, a);
     const eb = await waitSettled(d, b);
     expect(ea.status).toBe('landed');
@@ -50,13 +54,18 @@ describe('merge queue', () => {
     expect(q.body.entries.map((e: any) => e.job_id)).toEqual([b, a]);
   });
 
-  it('refuses to move a target that is checked out, keeps the entry queued, and lands once it is not', async () => {
+  it('refuses to move a target that is checked out, keeps the entry queued, and lands once it is not (integrate.auto)', async () => {
     const repo = setup();
     git(repo.dir, 'switch', '-q', 'main');
-    const d = await startLandDaemon(repo.dir);
+    // No target configured: the branch checked out at start, main.
+    const d = await startLandDaemon(repo.dir, { target: undefined, auto: true });
     cleanups.push(() => d.close());
-    const a = await submit(d, { prompt: '[write:a.txt=one]', land: true });
-    const blocked = await waitUntil(async () => (await api(d.url, 'GET', '/merge-queue')).body.blocked, 20_000, 'the queue to say it is blocked');
+    // auto: every completed job with commits is queued; one without commits is not.
+    const none = await submit(d, { prompt: 'no edits' });
+    const a = await submit(d, { prompt: '[write:a.txt=one]' });
+    expect((await waitJob(d.url, none)).status).toBe('completed');
+    expect((await jobRecord(d, none)).landing?.entry ?? null).toBeNull();
+    const blocked = await waitUntil(async () => (await api(d.url, 'GET', '/merge-queue')).body.blocked, 90_000, 'the queue to say it is blocked');
     expect(blocked).toMatch(/'main' is checked out in .*never moves a checked-out branch/);
     expect((await jobRecord(d, a)).landing.entry.status).toBe('queued');
     const mainBefore = git(repo.dir, 'rev-parse', 'main');
@@ -66,5 +75,24 @@ describe('merge queue', () => {
     expect(e.status).toBe('landed');
     expect(git(repo.dir, 'rev-parse', 'main^')).toBe(mainBefore);
     expect((await api(d.url, 'GET', '/merge-queue')).body.blocked).toBeNull();
+    // Nothing to land is a clear refusal.
+    const refused = await api(d.url, 'POST', `/jobs/${none}/land`);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.message).toMatch(/made no commits/);
+  });
+
+  it('validates what a job asks for before queueing it', async () => {
+    const repo = setup();
+    const d = await startLandDaemon(repo.dir);
+    cleanups.push(() => d.close());
+    const bad = await api(d.url, 'POST', '/execute', { prompt: 'x', reserve: ['/etc/passwd'] });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toMatch(/relative to the repository root/);
+    expect((await api(d.url, 'POST', '/execute', { prompt: 'x', land: 'yes' })).status).toBe(400);
+    expect((await api(d.url, 'POST', '/execute', { prompt: 'x', task_id: 'task_nope' })).status).toBe(404);
+    expect((await api(d.url, 'POST', '/jobs/job_nope/land')).status).toBe(404);
+    expect((await api(d.url, 'POST', '/merge-queue/land_nope/retry')).status).toBe(404);
+    expect((await api(d.url, 'GET', '/merge-queue?status=bogus')).status).toBe(400);
+    expect((await api(d.url, 'GET', '/jobs?limit=5')).body.jobs).toEqual([]);
   });
 });

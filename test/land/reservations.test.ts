@@ -1,0 +1,107 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from '../helpers/repo.js';
+import { api, jobRecord, makeLandRepo, startLandDaemon, submit, waitJob, waitSettled, waitUntil } from './helpers.js';
+
+let cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.reverse()) await c();
+  cleanups = [];
+});
+
+async function setup(integrate: Record<string, unknown> = {}, overrides: Record<string, unknown> = {}) {
+  const repo = makeLandRepo();
+  cleanups.push(repo.cleanup);
+  const tmp = tempDir();
+  cleanups.push(tmp.cleanup);
+  const d = await startLandDaemon(repo.dir, integrate, overrides);
+  cleanups.push(() => d.close());
+  return { repo, d, tmp: tmp.dir };
+}
+
+const holders = async (d: { url: string }, symbols: string[]) => (await api(d.url, 'POST', '/coord/check', { symbols })).body.holders.map((h: any) => h.run_id);
+
+describe('jobs that reserve', { timeout: 240_000 }, () => {
+  it('waits while another run holds its symbols, lets later jobs overtake, and starts once they are free', async () => {
+    const { d } = await setup({}, { max_concurrency: 2 });
+    const person = (await api(d.url, 'POST', '/coord/reserve', { run_id: 'person', symbols: ['shared.txt'] })).body;
+    expect(person.granted).toBe(true);
+    const a = await submit(d, { prompt: '[write:shared.txt=A]', reserve: ['shared.txt'] });
+    const b = await submit(d, { prompt: '[write:b.txt=B]' });
+    expect((await waitJob(d.url, b)).status).toBe('completed');
+    const waiting = await jobRecord(d, a);
+    expect(waiting.status).toBe('queued');
+    expect(waiting.position).toBe(1);
+    expect(waiting.landing.waiting_for.symbols).toEqual(['shared.txt']);
+    expect(waiting.landing.waiting_for.holders).toMatchObject([{ run_id: 'person', symbols: ['shared.txt'] }]);
+
+    await api(d.url, 'POST', '/coord/release', { run_id: 'person', reservation_id: person.reservation_id });
+    expect((await waitJob(d.url, a)).status).toBe('completed');
+    // A job that does not land gives its reservations back when it completes.
+    expect(await holders(d, ['shared.txt'])).toEqual([]);
+  });
+
+  it('a job overtaken max_overtakes times makes newcomers that overlap it wait behind it', async () => {
+    const { d, tmp } = await setup({}, { max_concurrency: 2, orchestrate: { max_overtakes: 1 } });
+    const go = join(tmp, 'go');
+    const person = (await api(d.url, 'POST', '/coord/reserve', { run_id: 'person', symbols: ['x.txt'] })).body;
+    const w = await submit(d, { prompt: '[write:x.txt=w]', reserve: ['x.txt', 'y.txt'] });
+    const n1 = await submit(d, { prompt: `[block:${go}]`, reserve: ['q.txt'] });
+    await waitUntil(async () => (await jobRecord(d, n1)).status === 'running', 90_000, 'n1 to run');
+    // y.txt is free, but the starved job wants it too: the newcomer waits behind it.
+    const n2 = await submit(d, { prompt: '[write:y.txt=n2]', reserve: ['y.txt'] });
+    const rec = await waitUntil(async () => (await jobRecord(d, n2)).landing?.waiting_for, 90_000, 'n2 to wait');
+    expect(rec.behind).toBe(w);
+    expect((await jobRecord(d, w)).landing.waiting_for.holders[0].run_id).toBe('person');
+
+    await api(d.url, 'POST', '/coord/release', { run_id: 'person', reservation_id: person.reservation_id });
+    expect((await waitJob(d.url, w)).status).toBe('completed');
+    writeFileSync(go, '');
+    expect((await waitJob(d.url, n2)).status).toBe('completed');
+    expect((await waitJob(d.url, n1)).status).toBe('completed');
+    const started = (id: string) => jobRecord(d, id).then((j) => Date.parse(j.running_at));
+    expect(await started(n2)).toBeGreaterThanOrEqual(await started(w));
+  });
+
+  it('holds reservations while the branch waits in the merge queue and releases them when it lands', async () => {
+    const gate = tempDir();
+    cleanups.push(gate.cleanup);
+    const go = join(gate.dir, 'go');
+    const { d } = await setup({ check: `while [ ! -e '${go}' ]; do sleep 0.1; done` });
+    const a = await submit(d, { prompt: '[write:a.txt=1]', reserve: ['a.txt'], land: true });
+    await waitJob(d.url, a);
+    await waitUntil(async () => (await jobRecord(d, a)).landing.entry?.status === 'testing', 90_000, 'the entry to be tested');
+    expect(await holders(d, ['a.txt'])).toEqual([a]);
+    expect((await jobRecord(d, a)).landing.reservation_id).toBeTruthy();
+    writeFileSync(go, '');
+    expect((await waitSettled(d, a)).status).toBe('landed');
+    expect(await holders(d, ['a.txt'])).toEqual([]);
+  });
+});
+
+describe('jobs that claim a task', { timeout: 240_000 }, () => {
+  it('claims the task for the job, refuses a second claimer, and completes it when the branch lands', async () => {
+    const { d } = await setup();
+    const { task_id } = (await api(d.url, 'POST', '/tasks/create', { run_id: 'planner', description: 'write a.txt' })).body;
+    const tasks = async () => (await api(d.url, 'GET', '/tasks')).body.tasks.find((t: any) => t.task_id === task_id);
+    const a = await submit(d, { prompt: '[write:a.txt=1]', task_id, land: true });
+    expect((await tasks()).claimed_by).toBe(a);
+    const refused = await api(d.url, 'POST', '/execute', { prompt: 'me too', task_id });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.message).toMatch(new RegExp(`already claimed by run ${a}`));
+    expect((await waitSettled(d, a)).status).toBe('landed');
+    expect(await tasks()).toMatchObject({ completed_by: a });
+  });
+
+  it('a failed job abandons its claim', async () => {
+    const { d } = await setup();
+    const { task_id } = (await api(d.url, 'POST', '/tasks/create', { run_id: 'planner', description: 'x' })).body;
+    const a = await submit(d, { prompt: '[fail]', task_id, land: true });
+    expect((await waitJob(d.url, a)).status).toBe('failed');
+    const t = (await api(d.url, 'GET', '/tasks')).body.tasks.find((x: any) => x.task_id === task_id);
+    expect(t.claimed_by).toBeNull();
+    expect(t.completed_by).toBeNull();
+    expect((await api(d.url, 'POST', '/tasks/claim', { run_id: 'other', task_id })).body.claimed).toBe(true);
+  });
+});
