@@ -1,30 +1,17 @@
 // Contract: the real Claude Code CLI, run exactly as Colony's adapter runs it.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Daemon } from '../../src/daemon/daemon.js';
+import { describe, expect, it } from 'vitest';
 import { PERMISSION_LEVELS, type PermissionLevel } from '../../src/runner/agents/permissions.js';
-import { startTestDaemon } from '../helpers/daemon.js';
-import { makeTempRepo } from '../helpers/repo.js';
-import { ARGUMENT_ERROR, DASH_PROMPT, INSTALL_TIMEOUT_MS, realCli, REAL_CLIS, sampleJob } from './real-cli.js';
+import { ARGUMENT_ERROR, DASH_PROMPT, contractFixture, REAL_CLIS, sampleJob } from './real-cli.js';
 
-let bin: string | undefined;
-let d: Daemon;
-let repo: ReturnType<typeof makeTempRepo>;
-beforeAll(async () => {
-  bin = await realCli('claude');
-  repo = makeTempRepo();
-  d = await startTestDaemon(repo.dir);
-}, INSTALL_TIMEOUT_MS + 60_000);
-afterAll(async () => {
-  await d?.close();
-  repo?.cleanup();
-});
+const cli = contractFixture('claude');
 
 const MODE: Record<PermissionLevel, string> = { read_only: 'dontAsk', edit: 'acceptEdits', full: 'bypassPermissions' };
 
 describe(`contract: ${REAL_CLIS.claude.pkg}@${REAL_CLIS.claude.version}`, () => {
   it.for(PERMISSION_LEVELS)('%s: takes the prompt on stdin (starting with "-"), the model, the level and Colony’s MCP server; fails only for lack of a login', async (permissions, ctx) => {
+    const bin = cli.bin;
     if (!bin) return ctx.skip();
-    const job = await sampleJob('claude', bin, { prompt: DASH_PROMPT, permissions, model: 'sonnet', repo: repo.dir });
+    const job = await sampleJob('claude', bin, { prompt: DASH_PROMPT, permissions, model: 'sonnet', repo: cli.repo.dir });
     try {
       expect(job.invocation.args.join(' ')).not.toContain(DASH_PROMPT);
       const { outcome, stdout, stderr } = await job.run();

@@ -1,32 +1,19 @@
 // Contract: the real Codex CLI, run exactly as Colony's adapter runs it.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Daemon } from '../../src/daemon/daemon.js';
+import { describe, expect, it } from 'vitest';
 import { PERMISSION_LEVELS } from '../../src/runner/agents/permissions.js';
 import { runProcess } from '../../src/runner/process.js';
-import { startTestDaemon } from '../helpers/daemon.js';
-import { makeTempRepo } from '../helpers/repo.js';
-import { ARGUMENT_ERROR, DASH_PROMPT, INSTALL_TIMEOUT_MS, realCli, REAL_CLIS, sampleJob } from './real-cli.js';
+import { ARGUMENT_ERROR, DASH_PROMPT, contractFixture, REAL_CLIS, sampleJob } from './real-cli.js';
 
-let bin: string | undefined;
-let d: Daemon;
-let repo: ReturnType<typeof makeTempRepo>;
-beforeAll(async () => {
-  bin = await realCli('codex');
-  repo = makeTempRepo();
-  d = await startTestDaemon(repo.dir);
-}, INSTALL_TIMEOUT_MS + 60_000);
-afterAll(async () => {
-  await d?.close();
-  repo?.cleanup();
-});
+const cli = contractFixture('codex');
 
 /** Codex retries a missing network for minutes; its first reconnect event, once the turn began, is proof enough. */
 const NETWORK_ERROR = /^\{"type":"error".*(Reconnecting|stream disconnected|failed to lookup address|error sending request)/;
 
 describe(`contract: ${REAL_CLIS.codex.pkg}@${REAL_CLIS.codex.version}`, () => {
   it.for(PERMISSION_LEVELS)('%s: takes the prompt on stdin (starting with "-"), the model, the level and Colony’s MCP server; fails only for the network', async (permissions, ctx) => {
+    const bin = cli.bin;
     if (!bin) return ctx.skip();
-    const job = await sampleJob('codex', bin, { prompt: DASH_PROMPT, permissions, model: 'gpt-5-codex', repo: repo.dir });
+    const job = await sampleJob('codex', bin, { prompt: DASH_PROMPT, permissions, model: 'gpt-5-codex', repo: cli.repo.dir });
     try {
       expect(job.invocation.args.join(' ')).not.toContain(DASH_PROMPT);
       const { stdout, stderr, stoppedEarly } = await job.run({ until: (l) => NETWORK_ERROR.test(l) });
@@ -41,8 +28,9 @@ describe(`contract: ${REAL_CLIS.codex.pkg}@${REAL_CLIS.codex.version}`, () => {
   });
 
   it('lists Colony’s bridge among its MCP servers under the same -c overrides (codex mcp get/list)', async (ctx) => {
+    const bin = cli.bin;
     if (!bin) return ctx.skip();
-    const job = await sampleJob('codex', bin, { prompt: 'p', permissions: 'edit', model: 'gpt-5-codex', repo: repo.dir });
+    const job = await sampleJob('codex', bin, { prompt: 'p', permissions: 'edit', model: 'gpt-5-codex', repo: cli.repo.dir });
     try {
       const overrides = job.invocation.args.flatMap((a, i, all) => (all[i - 1] === '-c' ? ['-c', a] : []));
       expect(overrides).toHaveLength(4);

@@ -20,6 +20,10 @@ import type { PermissionLevel } from '../../src/runner/agents/permissions.js';
 import { placeAgentFiles } from '../../src/runner/agent-files.js';
 import { runProcess, type ProcessOutcome } from '../../src/runner/process.js';
 import { agentMcpServer } from '../../src/mcp/agent-config.js';
+import { afterAll, beforeAll } from 'vitest';
+import type { Daemon } from '../../src/daemon/daemon.js';
+import { startTestDaemon } from '../helpers/daemon.js';
+import { makeTempRepo } from '../helpers/repo.js';
 
 const execFileP = promisify(execFile);
 
@@ -164,3 +168,25 @@ export const ARGUMENT_ERROR = /unknown option|unexpected argument|Unknown argume
 
 /** A prompt that starts like an option, as a user may well write one. */
 export const DASH_PROMPT = '--verbose output is too noisy: make the logger quiet by default';
+
+export interface ContractFixture {
+  /** The installed CLI, or undefined when the registry could not be reached (tests skip). */
+  bin: string | undefined;
+  repo: ReturnType<typeof makeTempRepo>;
+  daemon: Daemon;
+}
+
+/** The CLI installed, a repository and a daemon serving it, for one contract test file. */
+export function contractFixture(name: RealCliName): ContractFixture {
+  const f = {} as ContractFixture;
+  beforeAll(async () => {
+    f.bin = await realCli(name);
+    f.repo = makeTempRepo();
+    f.daemon = await startTestDaemon(f.repo.dir);
+  }, INSTALL_TIMEOUT_MS + 60_000);
+  afterAll(async () => {
+    await f.daemon?.close();
+    f.repo?.cleanup();
+  });
+  return f;
+}
