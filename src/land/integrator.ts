@@ -1,7 +1,7 @@
 import type { Logger } from '../lib/log.js';
 import type { IntegrateConfig } from './config.js';
 import type { MergeQueue } from './queue.js';
-import type { CheckResult, ScratchRepo } from './scratch.js';
+import { WorkingTreeRefusal, type CheckResult, type ScratchRepo } from './scratch.js';
 import { firstRedPrefix } from './bisect.js';
 import type { Entry, Evidence } from './types.js';
 
@@ -15,7 +15,7 @@ export interface IntegratorOptions {
   onSettled: (entry: Entry) => void;
 }
 
-/** Seconds between looks at a blocked queue (target checked out or missing). */
+/** Seconds between looks at a blocked queue (target missing, or checked out with uncommitted changes). */
 const BLOCKED_RETRY_MS = 2000;
 
 interface Applied {
@@ -39,6 +39,12 @@ export class Integrator {
   private retryTimer: NodeJS.Timeout | undefined;
   /** Why the queue is not moving right now, for GET /merge-queue. */
   blocked: string | null = null;
+  /**
+   * A checked-out target's working tree refused the last landing (e.g. an untracked file the
+   * landed work would overwrite): the queue waits until that tree changes instead of testing
+   * the same candidate again every few seconds.
+   */
+  private refusal: { trees: string[]; state: string; why: string } | undefined;
 
   constructor(private readonly o: IntegratorOptions) {}
 
@@ -83,8 +89,9 @@ export class Integrator {
       } catch (err) {
         if (this.stopped) return;
         // A git failure is not the entries' fault: put them back and look again shortly.
-        this.requeue(batch, `integrator error: ${(err as Error).message}`);
-        this.block(`integrator error: ${(err as Error).message}`);
+        const why = err instanceof WorkingTreeRefusal ? (this.refusal?.why ?? err.message) : `integrator error: ${(err as Error).message}`;
+        this.requeue(batch, why);
+        this.block(why);
         return;
       }
       if (this.blocked) return;
@@ -109,16 +116,33 @@ export class Integrator {
     this.o.onSettled(this.o.queue.get(e.id));
   }
 
-  /** Why the queue cannot move now (target missing or checked out), or null. */
+  /**
+   * Why the queue cannot move now, or null: the target is missing, or it is checked out in a
+   * working tree with uncommitted changes (landing updates a checked-out target's working
+   * tree, which it may only do when nothing there would be lost).
+   */
   private async whyBlocked(): Promise<string | null> {
     const { scratch, target } = this.o;
     if (!(await scratch.tipOf(target))) return `target branch '${target}' does not exist in the repository`;
-    const checkedOut = await scratch.checkedOutAt(target);
-    if (checkedOut.length === 0) return null;
-    return (
-      `target branch '${target}' is checked out in ${checkedOut.join(', ')}; Colony never moves a checked-out branch under your working tree. ` +
-      `Switch that working tree to another branch (e.g. \`git switch -c work\`) or set integrate.target, and the queue continues`
-    );
+    const trees = await scratch.checkedOutAt(target);
+    if (this.refusal) {
+      if (trees.join('\n') === this.refusal.trees.join('\n') && (await this.stateOf(trees)) === this.refusal.state) return this.refusal.why;
+      this.refusal = undefined;
+    }
+    for (const tree of trees) {
+      const dirty = await scratch.dirtyFiles(tree);
+      if (dirty.length === 0) continue;
+      const shown = dirty.slice(0, 5).join(', ') + (dirty.length > 5 ? ` and ${dirty.length - 5} more` : '');
+      return (
+        `target branch '${target}' is checked out in ${tree} with uncommitted changes (${shown}); landing would have to update that working tree. ` +
+        `Commit or stash them, switch that working tree to another branch, or set integrate.target, and the queue continues`
+      );
+    }
+    return null;
+  }
+
+  private async stateOf(trees: string[]): Promise<string> {
+    return (await Promise.all(trees.map((t) => this.o.scratch.treeState(t)))).join('\0');
   }
 
   private async integrate(batch: Entry[]): Promise<void> {
@@ -183,7 +207,21 @@ export class Integrator {
       this.requeue(chain.map((a) => a.entry), `${removed.map((a) => a.entry.id).join(', ')} was removed while tested; retesting without it`);
       return true;
     }
-    const moved = !(await this.o.scratch.publish(this.o.target, chain.at(-1)!.commit, tip));
+    const { scratch, target } = this.o;
+    const commit = chain.at(-1)!.commit;
+    const trees = await scratch.checkedOutAt(target);
+    let moved: boolean;
+    try {
+      moved = !(trees.length ? await scratch.publishCheckedOut(target, commit, tip) : await scratch.publish(target, commit, tip));
+    } catch (err) {
+      if (err instanceof WorkingTreeRefusal) {
+        const why =
+          `target branch '${target}' is checked out in ${trees.join(', ')}, whose working tree refused the landed work (${err.message}); ` +
+          `the queue tries again once that working tree changes (or set integrate.target)`;
+        this.refusal = { trees, state: await this.stateOf(trees), why };
+      }
+      throw err;
+    }
     if (moved) {
       this.requeue(chain.map((a) => a.entry), 'the target moved while testing; retrying on its new tip');
       return false;

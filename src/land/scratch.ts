@@ -4,6 +4,9 @@ import { git } from '../runner/git.js';
 import { runProcess } from '../runner/process.js';
 import type { Evidence } from './types.js';
 
+/** A checked-out target's working tree refused to be updated (git's reason in the message). */
+export class WorkingTreeRefusal extends Error {}
+
 export type Strategy = 'rebase' | 'merge' | 'squash';
 
 export type ApplyResult = { ok: true; commit: string } | { ok: false; evidence: Evidence };
@@ -31,8 +34,9 @@ const COMMITTER_ONLY = { GIT_COMMITTER_NAME: IDENTITY.GIT_COMMITTER_NAME, GIT_CO
 /**
  * The integrator's own clone of the base repository (`git clone --shared`: it sees every
  * object of the base without copying), with one working tree to build candidates and one
- * per parallel check. The user's working tree is never read or written: candidates are
- * built here and handed back as objects, then the target ref moves by compare-and-swap.
+ * per parallel check. Candidates are built here and handed back as objects, then the target
+ * ref moves by compare-and-swap; a working tree of the user's is touched only when it has the
+ * target checked out, and then only by git's own clean-tree-only update.
  */
 export class ScratchRepo {
   private readonly build: string;
@@ -161,5 +165,53 @@ export class ScratchRepo {
     await git(['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', this.build, commit], { cwd: this.baseRepo });
     const r = await git(['update-ref', '-m', 'colony: land', `refs/heads/${target}`, commit, expected], { cwd: this.baseRepo, okCodes: [1, 128] });
     return r.code === 0;
+  }
+
+  /**
+   * The same compare-and-swap for a target that is checked out in a working tree of the base:
+   * git's own push-to-checkout (`receive.denyCurrentBranch=updateInstead`) moves the branch
+   * and updates that working tree and index in one step, and refuses when the tree has
+   * uncommitted changes or untracked files the landed work would overwrite. False when the
+   * target moved; throws with git's reason when the working tree refused.
+   */
+  async publishCheckedOut(target: string, commit: string, expected: string): Promise<boolean> {
+    if (commit === expected) return true;
+    const r = await this.run(
+      [
+        'push',
+        '--quiet',
+        '--no-verify',
+        // A fixed command (git runs it with a shell); nothing from input is in it. Hooks of
+        // the base do not run, as with update-ref.
+        '--receive-pack=git -c receive.denyCurrentBranch=updateInstead -c core.hooksPath=/dev/null receive-pack',
+        `--force-with-lease=refs/heads/${target}:${expected}`,
+        this.baseRepo,
+        `${commit}:refs/heads/${target}`,
+      ],
+      this.build,
+      {},
+      [1, 128],
+    );
+    if (r.code === 0) return true;
+    if (/\(stale info\)|\(fetch first\)|\(non-fast-forward\)/.test(r.stderr)) return false;
+    // git's detail (e.g. which untracked file would be overwritten) comes as error lines before git's summary.
+    const detail = r.stderr
+      .split('\n')
+      .map((l) => /^(?:remote: )?(?:error|fatal): (.*?)\s*$/.exec(l)?.[1])
+      .filter((l): l is string => !!l && !l.startsWith('failed to push'));
+    const rejected = /\[remote rejected\][^(]*\(([^)]*)\)/.exec(r.stderr)?.[1];
+    const why = [...detail.slice(0, 5), rejected ?? (detail.length ? '' : r.stderr.trim().split('\n').at(-1) ?? 'push refused')].filter(Boolean).join('; ');
+    throw new WorkingTreeRefusal(why);
+  }
+
+  /** Everything `git status` shows of `worktree`, untracked files included: did anything change? */
+  async treeState(worktree: string): Promise<string> {
+    return (await git(['status', '--porcelain', '--untracked-files=all'], { cwd: worktree })).stdout;
+  }
+
+  /** Uncommitted changes to tracked files in `worktree` (untracked files are not counted). */
+  async dirtyFiles(worktree: string): Promise<string[]> {
+    const r = await git(['status', '--porcelain', '--untracked-files=no'], { cwd: worktree });
+    return r.stdout.split('\n').filter(Boolean).map((l) => l.slice(3));
   }
 }

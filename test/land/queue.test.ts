@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { colonyJson } from '../helpers/cli.js';
 import { TEST_TOKEN } from '../helpers/daemon.js';
@@ -54,7 +54,7 @@ describe('merge queue', { timeout: 240_000 }, () => {
     expect(q.body.entries.map((e: any) => e.job_id)).toEqual([b, a]);
   });
 
-  it('refuses to move a target that is checked out, keeps the entry queued, and lands once it is not (integrate.auto)', async () => {
+  it('lands onto a checked-out target by updating its clean working tree, and pauses while that tree has uncommitted changes (integrate.auto)', async () => {
     const repo = setup();
     git(repo.dir, 'switch', '-q', 'main');
     // No target configured: the branch checked out at start, main.
@@ -65,16 +65,51 @@ describe('merge queue', { timeout: 240_000 }, () => {
     const a = await submit(d, { prompt: '[write:a.txt=one]' });
     expect((await waitJob(d.url, none)).status).toBe('completed');
     expect((await jobRecord(d, none)).landing?.entry ?? null).toBeNull();
-    const blocked = await waitUntil(async () => (await api(d.url, 'GET', '/merge-queue')).body.blocked, 90_000, 'the queue to say it is blocked');
-    expect(blocked).toMatch(/'main' is checked out in .*never moves a checked-out branch/);
-    expect((await jobRecord(d, a)).landing.entry.status).toBe('queued');
-    const mainBefore = git(repo.dir, 'rev-parse', 'main');
+    const first = await waitSettled(d, a);
+    expect(first.status).toBe('landed');
+    // The branch and the working tree moved together: the landed file is there, nothing is pending.
+    expect(git(repo.dir, 'rev-parse', 'HEAD')).toBe(first.landed_commit);
+    expect(readFileSync(join(repo.dir, 'a.txt'), 'utf8')).toBe('one\n');
     expect(git(repo.dir, 'status', '--porcelain')).toBe('');
-    git(repo.dir, 'switch', '-q', '-c', 'elsewhere');
-    const e = await waitSettled(d, a);
+
+    // An uncommitted edit: the queue pauses rather than touch the tree, and says why.
+    writeFileSync(join(repo.dir, 'README.md'), '# my uncommitted edit\n');
+    const mainBefore = git(repo.dir, 'rev-parse', 'main');
+    const b = await submit(d, { prompt: '[write:b.txt=two]' });
+    const blocked = await waitUntil(async () => (await api(d.url, 'GET', '/merge-queue')).body.blocked, 90_000, 'the queue to say it is blocked');
+    expect(blocked).toMatch(/'main' is checked out in .* with uncommitted changes \(README\.md\)/);
+    expect((await jobRecord(d, b)).landing.entry.status).toBe('queued');
+    expect(git(repo.dir, 'rev-parse', 'main')).toBe(mainBefore);
+    expect(readFileSync(join(repo.dir, 'README.md'), 'utf8')).toBe('# my uncommitted edit\n');
+    expect(existsSync(join(repo.dir, 'b.txt'))).toBe(false);
+
+    // Stashed away: the queue continues by itself, and the edit comes back intact.
+    git(repo.dir, 'stash', '-q');
+    const e = await waitSettled(d, b);
     expect(e.status).toBe('landed');
     expect(git(repo.dir, 'rev-parse', 'main^')).toBe(mainBefore);
+    expect(readFileSync(join(repo.dir, 'b.txt'), 'utf8')).toBe('two\n');
+    git(repo.dir, 'stash', 'pop', '-q');
+    expect(readFileSync(join(repo.dir, 'README.md'), 'utf8')).toBe('# my uncommitted edit\n');
     expect((await api(d.url, 'GET', '/merge-queue')).body.blocked).toBeNull();
+
+    git(repo.dir, 'checkout', '--', 'README.md');
+    // An untracked file the landed work would overwrite: git refuses, the queue waits for the
+    // tree to change (it does not test the same candidate again meanwhile), then lands.
+    writeFileSync(join(repo.dir, 'c.txt'), 'mine, untracked\n');
+    const c = await submit(d, { prompt: '[write:c.txt=three]' });
+    const refusedTree = await waitUntil(async () => (await api(d.url, 'GET', '/merge-queue')).body.blocked, 90_000, 'the queue to say the tree refused');
+    expect(refusedTree).toMatch(/working tree refused the landed work \(.*c\.txt.*\)/s);
+    expect(readFileSync(join(repo.dir, 'c.txt'), 'utf8')).toBe('mine, untracked\n');
+    expect((await jobRecord(d, c)).landing.entry.status).toBe('queued');
+    // Two retry periods later the candidate was still tested only once.
+    await new Promise((r) => setTimeout(r, 4500));
+    const entryC = (await api(d.url, 'GET', '/merge-queue')).body.entries.find((e: any) => e.job_id === c);
+    expect(entryC).toMatchObject({ status: 'queued', tries: 1 });
+    rmSync(join(repo.dir, 'c.txt'));
+    expect((await waitSettled(d, c)).status).toBe('landed');
+    expect(readFileSync(join(repo.dir, 'c.txt'), 'utf8')).toBe('three\n');
+
     // Nothing to land is a clear refusal.
     const refused = await api(d.url, 'POST', `/jobs/${none}/land`);
     expect(refused.status).toBe(409);
