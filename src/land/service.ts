@@ -91,6 +91,7 @@ export class LandService {
       admit: (id, req) => this.admit(id, req),
       gate: (id, passedOver) => this.reservations.gate(id, passedOver),
       finished: (job) => this.jobFinished(job),
+      evicted: (ids) => this.store.forgetJobs(ids),
     };
   }
 
@@ -285,18 +286,14 @@ export class LandService {
   }
 
   private entrySettled(e: Entry): void {
-    if (e.status === 'landed') {
-      this.letGo(e.job_id, 'complete');
+    const job = this.jobIfKept(e.job_id);
+    if (e.status === 'landed' || !job) {
+      this.letGo(e.job_id, e.status === 'landed' ? 'complete' : 'abandon');
+      // job_ttl evicted the job while its entry waited: forget the entry now that it settled.
+      if (!job) this.store.forgetJobs([e.job_id]);
       return;
     }
     const meta = this.store.job(e.job_id);
-    let job: JobRecord;
-    try {
-      job = this.requireRunner().get(e.job_id);
-    } catch {
-      this.letGo(e.job_id, 'abandon');
-      return;
-    }
     const action = failureAction(this.o.integrate, e, job.prompt);
     this.letGo(e.job_id, 'abandon');
     try {
@@ -358,6 +355,15 @@ export class LandService {
       const entry = this.queue.latestOfJob(meta.job_id);
       if (entry && (entry.status === 'queued' || entry.status === 'testing')) continue;
       this.letGo(meta.job_id, 'abandon');
+    }
+  }
+
+  /** The job's record, or undefined when job_ttl has evicted it. */
+  private jobIfKept(jobId: string): JobRecord | undefined {
+    try {
+      return this.requireRunner().get(jobId);
+    } catch {
+      return undefined;
     }
   }
 

@@ -127,6 +127,11 @@ export class LandStore {
       overtaken: db.prepare('UPDATE land_jobs SET overtakes = overtakes + 1 WHERE job_id = ?'),
       appendEvent: db.prepare('INSERT INTO land_events (entry_id, job_id, type, data, at) VALUES (?, ?, ?, ?, ?)'),
       eventsSince: db.prepare('SELECT * FROM land_events WHERE id > ? ORDER BY id LIMIT ?'),
+      forgetEntries: db.prepare(`DELETE FROM land_entries WHERE job_id = ? AND status NOT IN ('queued', 'testing')`),
+      forgetEvents: db.prepare(`DELETE FROM land_events WHERE job_id = ? AND NOT EXISTS
+        (SELECT 1 FROM land_entries e WHERE e.job_id = land_events.job_id AND e.status IN ('queued', 'testing'))`),
+      forgetJob: db.prepare(`DELETE FROM land_jobs WHERE job_id = ? AND held = 0 AND NOT EXISTS
+        (SELECT 1 FROM land_entries e WHERE e.job_id = land_jobs.job_id AND e.status IN ('queued', 'testing'))`),
     };
   }
 
@@ -186,6 +191,20 @@ export class LandStore {
     }
     // Column names come from EntryUpdate's keys, never from input.
     this.db.prepare(`UPDATE land_entries SET ${cols.join(', ')} WHERE id = ?`).run(...values, id);
+  }
+
+  /**
+   * Forget evicted jobs: their settled entries, events and landing metadata. An entry still
+   * queued or under test, and a job still holding reservations, stay until they settle.
+   */
+  forgetJobs(jobIds: string[]): void {
+    this.tx(() => {
+      for (const id of jobIds) {
+        this.s.forgetEvents.run(id);
+        this.s.forgetEntries.run(id);
+        this.s.forgetJob.run(id);
+      }
+    });
   }
 
   insertJob(j: NewJobLanding, now: number): void {

@@ -47,21 +47,17 @@ export interface WorkspaceExtras {
  * (throw) before anything is stored; `gate` holds a queued job back without blocking
  * later ones; `finished` hears every final status.
  */
-export interface RunnerHooks {
-  admit?(jobId: string, req: ExecuteRequest): void;
-  gate?(jobId: string, passedOver: readonly string[]): boolean;
-  finished?(job: JobRecord): void;
-}
-
 /**
  * Where another domain (landing) joins the runner's life cycle. `admit` may refuse a job
  * (throw) before anything is stored; `gate` holds a queued job back without blocking
- * later ones; `finished` hears every final status.
+ * later ones; `finished` hears every final status; `evicted` hears which finished jobs
+ * job_ttl removed, so the domain can drop what it kept about them.
  */
 export interface RunnerHooks {
   admit?(jobId: string, req: ExecuteRequest): void;
   gate?(jobId: string, passedOver: readonly string[]): boolean;
   finished?(job: JobRecord): void;
+  evicted?(jobIds: string[]): void;
 }
 
 export interface RunnerOptions {
@@ -301,7 +297,10 @@ export class Runner {
         );
       }
     }
-    if (evicted.length) this.opts.logger.debug({ evicted: evicted.length }, 'evicted finished jobs');
+    if (evicted.length) {
+      this.opts.hooks?.evicted?.(evicted.map((e) => e.id));
+      this.opts.logger.debug({ evicted: evicted.length }, 'evicted finished jobs');
+    }
     return evicted.length;
   }
 
