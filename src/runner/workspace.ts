@@ -215,10 +215,16 @@ export class WorkspaceManager {
       for (let i = 0; i < changed.length; i += 1000) await git(['add', '-f', '--', ...changed.slice(i, i + 1000)], { cwd: ws.dir });
     }
     const staged = (await git(['diff', '--cached', '--name-only', '--no-renames', '-z'], { cwd: ws.dir })).stdout.split('\0').filter(Boolean);
-    if (staged.length) {
-      // The same reservation check as the pre-commit hook, which --no-verify below skips.
-      const refusal = await opts.checkCommit?.(staged);
+    if (opts.checkCommit) {
+      // The pre-commit hook's reservation check, over everything the branch would bring back:
+      // the leftovers (committed below with --no-verify) and the agent's own commits, which
+      // `git commit --no-verify` or a removed hook may have let through.
+      const committed = (await git(['diff', '--name-only', '--no-renames', '-z', ws.baseCommit, 'HEAD'], { cwd: ws.dir })).stdout.split('\0').filter(Boolean);
+      const touched = [...new Set([...committed, ...staged])];
+      const refusal = touched.length ? await opts.checkCommit(touched) : undefined;
       if (refusal) throw new ColonyError('commit_refused', refusal, 409);
+    }
+    if (staged.length) {
       const hasIdentity = (await git(['config', 'user.email'], { cwd: ws.dir, okCodes: [1] })).code === 0;
       // --no-verify: the hook's check was just made in-process, and a repository's own hooks are not the agent's.
       await git(['commit', '--quiet', '--no-verify', '-m', `colony: ${jobId}`], {

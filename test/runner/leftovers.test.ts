@@ -43,6 +43,18 @@ describe("the runner's commit of what the agent left", () => {
     expect(git(repo, 'show', `colony/${free.id}:README.md`)).toContain(`edited by ${free.id}`);
   });
 
+  it("checks the agent's own commits too: one made with --no-verify over another run's reservation fails the job", async () => {
+    const { d, repo } = await setup();
+    expect((await api(d.url, 'POST', '/coord/reserve', { run_id: 'run-alice', symbols: ['src/a.ts'] })).body.granted).toBe(true);
+    const job = await waitJob(d.url, (await api(d.url, 'POST', '/execute', { prompt: 'sneak [commit-no-verify:src/a.ts]' })).body.job_id);
+    expect(job.status).toBe('failed');
+    expect(job.error).toContain('run-alice');
+    expect(job.error).toContain('src/a.ts');
+    expect(branches(repo)).toBe('');
+    // Its commit is there in the kept workspace, for a person to look at; nothing reached the base.
+    expect(git(join(repo, '.colony', 'workspaces', job.id), 'log', '-1', '--format=%s')).toBe('agent commit');
+  });
+
   it('leaves out files the setup command created, unless the agent changed them; tracked files setup changed stay tracked', async () => {
     const setupScript = 'mkdir -p gen && echo generated > gen/out.txt && echo log > setup.log && echo "[x]" > "odd [name].txt" && echo more >> README.md';
     const { d, repo } = await setup({ setup: setupScript });
