@@ -33,6 +33,20 @@ async function waitForEmbedding(stats: () => Promise<MemoryStats>): Promise<Memo
 
 const common = (cmd: Command): Command => cmd.option('--repo <dir>', 'repository whose daemon to use').option('--json', 'print JSON');
 
+/** The size of a file to import, or a clear error when it cannot be read. */
+function fileSize(file: string): number {
+  let st;
+  try {
+    st = statSync(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
+    throw new InvalidInputError(`cannot read ${file}: ${why} (give a JSON-lines file, or - for stdin)`);
+  }
+  if (st.isDirectory()) throw new InvalidInputError(`cannot read ${file}: it is a directory (give a JSON-lines file, or - for stdin)`);
+  return st.size;
+}
+
 /**
  * One import request carries at most this much JSON, well under the daemon's body limit
  * (max_prompt_bytes + 64 KiB: 1.06 MiB by default); a daemon refusing it as too large gets
@@ -128,8 +142,8 @@ export function registerMemory(program: Command): void {
       .description('store memories from JSON lines ({text, tags?, scope?, source?, created_at?}, as export writes them); - for stdin')
       .argument('<file>'),
   ).action(async (file: string, o) => {
+    const total = file === '-' ? undefined : fileSize(file);
     const client = connectDaemon(o.repo);
-    const total = file === '-' ? undefined : statSync(file).size;
     const lines = createInterface({ input: file === '-' ? process.stdin : createReadStream(file), crlfDelay: Infinity });
     const progress = process.stderr.isTTY && !o.json;
     let stored = 0;

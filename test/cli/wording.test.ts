@@ -62,4 +62,12 @@ describe('CLI wording', () => {
     const done = JSON.parse((await run(['run', 'docs [edit:DOCS.md]', '--wait', '--json'])).stdout);
     expect((await run(['jobs', 'show', done.id])).stdout).toMatch(new RegExp(`^branch   colony/${done.id}$`, 'm'));
   });
+
+  it('memory import names a file it cannot read instead of printing a system error', async () => {
+    const missing = await run(['memory', 'import', join(scratch.dir, 'missing.jsonl')]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toBe(`colony: cannot read ${join(scratch.dir, 'missing.jsonl')}: no such file (give a JSON-lines file, or - for stdin)\n`);
+    const dir = await run(['memory', 'import', scratch.dir]);
+    expect(dir.stderr).toMatch(/it is a directory/);
+  });
 });
