@@ -16,12 +16,29 @@ function int(name: string) {
   };
 }
 
-/** Poll until nothing is left to re-embed, with a progress bar where a person is watching. */
-async function waitForEmbedding(stats: () => Promise<MemoryStats>): Promise<MemoryStats> {
+function seconds(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0 || n > 86_400) throw new InvalidInputError(`${name} must be a number of seconds above 0 (at most 86400), got '${v}'`);
+    return n;
+  };
+}
+
+/**
+ * Poll until nothing is left to re-embed, with a progress bar where a person is watching;
+ * past `timeoutS` seconds, an error saying how far it got and why it is stuck, if it is.
+ */
+async function waitForEmbedding(stats: () => Promise<MemoryStats>, timeoutS?: number): Promise<MemoryStats> {
+  const deadline = timeoutS === undefined ? Infinity : Date.now() + timeoutS * 1000;
   let s = await stats();
   const bar = process.stderr.isTTY && s.embedding.pending > 0 ? new SingleBar({ format: 're-embedding [{bar}] {value}/{total} {note}', stream: process.stderr }, Presets.shades_classic) : undefined;
   bar?.start(s.memories, s.embedding.current, { note: '' });
   while (s.embedding.pending > 0) {
+    if (Date.now() >= deadline) {
+      bar?.stop();
+      const e = s.embedding;
+      throw new ColonyError('timeout', `still re-embedding after ${timeoutS} s: ${e.current} of ${s.memories} embedded${e.error ? ` (stalled: ${e.error})` : ''}`);
+    }
     await sleep(500);
     s = await stats();
     bar?.setTotal(s.memories);
@@ -109,10 +126,12 @@ export function registerMemory(program: Command): void {
     });
   common(memory.command('stats').description('counts per scope, and the embedder with its re-embedding progress'))
     .option('--wait', 'after switching embedders: wait (showing progress) until every memory is re-embedded')
+    .option('--timeout <seconds>', 'with --wait: give up after this many seconds (exit 1, saying how far it got)', seconds('--timeout'))
     .action(async (o) => {
       const client = connectDaemon(o.repo);
       const stats = (): Promise<MemoryStats> => client.request<MemoryStats>('POST', '/memory/stats', {});
-      const r = o.wait ? await waitForEmbedding(stats) : await stats();
+      if (o.timeout !== undefined && !o.wait) throw new InvalidInputError('--timeout goes with --wait');
+      const r = o.wait ? await waitForEmbedding(stats, o.timeout) : await stats();
       printResult(o.json, r, (v: MemoryStats) => {
         const e = v.embedding;
         const embedding = e.pending ? `${e.current} of ${v.memories} embedded, ${e.pending} re-embedding${e.error ? ` (stalled: ${e.error})` : ''}` : 'all embedded';
