@@ -155,23 +155,37 @@ export class Integrator {
 
     await scratch.startAt(tip);
     const applied: Applied[] = [];
+    // Entries that do not apply on the tip itself: real conflicts with the landed target.
+    const conflicts: { entry: Entry; evidence: Evidence }[] = [];
+    // Entries that do not apply on top of earlier entries of this batch: whether they conflict
+    // with what lands is known only on the tip the batch produces, so they are tried again there.
+    const behind: Entry[] = [];
     let onto = tip;
     for (const e of batch) {
       const r = await scratch.apply(onto, e.head, config.strategy, `Land ${e.branch} (job ${e.job_id})`);
       if (r.ok) {
         applied.push({ entry: e, commit: r.commit });
         onto = r.commit;
-      } else this.settle(e, 'conflicted', { evidence: r.evidence });
+      } else if (onto === tip) conflicts.push({ entry: e, evidence: r.evidence });
+      else behind.push(e);
     }
-    if (applied.length === 0 || this.stopped) return;
+    if (this.stopped) return;
+    // A follow-up starts from the target's tip: settle conflicts only once the batch's good
+    // part has landed (or nothing of it will), so the follow-up builds on top of that work.
+    const finish = (landed: boolean): void => {
+      if (behind.length) {
+        const earlier = applied.map((a) => a.entry.id).join(', ');
+        this.requeue(behind, `does not apply on top of ${earlier} from the same batch; retrying on the tip they produce`);
+      }
+      if (landed) for (const c of conflicts) this.settle(c.entry, 'conflicted', { evidence: c.evidence });
+      else this.requeue(conflicts.map((c) => c.entry), 'the batch did not land; retrying on the new tip');
+    };
+    if (applied.length === 0) return finish(true);
 
     const last = applied.length - 1;
     const red = await this.check(0, applied[last]!.commit);
     if (this.stopped) return;
-    if (!red || red.ok) {
-      await this.land(applied, tip);
-      return;
-    }
+    if (!red || red.ok) return finish(await this.land(applied, tip));
 
     const { culprit, results } =
       applied.length === 1
@@ -180,9 +194,9 @@ export class Integrator {
     if (this.stopped) return;
     const good = applied.slice(0, culprit);
     if (good.length && !(await this.land(good, tip))) {
-      // The target moved: everything in this batch starts again from the new tip.
-      this.requeue(applied.map((a) => a.entry), 'the target moved; retrying on its new tip');
-      return;
+      // The target moved (or an entry was removed): everything in this batch starts again from the tip.
+      this.requeue(applied.map((a) => a.entry), "the batch's green part did not land; retesting on the target's tip");
+      return finish(false);
     }
     const failing = results.get(culprit)!;
     const bad = applied[culprit]!;
@@ -190,6 +204,7 @@ export class Integrator {
       evidence: { kind: 'check', onto: good.at(-1)?.commit ?? tip, exit_code: failing.exit_code, timed_out: failing.timed_out, output_tail: failing.output_tail },
     });
     this.requeue(applied.slice(culprit + 1).map((a) => a.entry), `batch was red because of ${bad.entry.id}; retesting without it`);
+    finish(true);
   }
 
   /** Undefined when no check is configured (everything is green). */
@@ -199,13 +214,17 @@ export class Integrator {
     return this.o.scratch.check(slot, commit, check, check_timeout * 1000, this.abort.signal);
   }
 
-  /** Publish the chain's last commit by CAS; mark each entry landed at its own commit. */
+  /**
+   * Publish the chain's last commit by CAS; mark each entry landed at its own commit. False
+   * when nothing landed (the target moved, or an entry was removed while tested): the chain
+   * is back in the queue.
+   */
   private async land(chain: Applied[], tip: string): Promise<boolean> {
     const removed = chain.filter((a) => !this.o.queue.isTesting(a.entry.id));
     if (removed.length) {
       // Someone took an entry out while it was tested: what was tested is not what would land.
       this.requeue(chain.map((a) => a.entry), `${removed.map((a) => a.entry.id).join(', ')} was removed while tested; retesting without it`);
-      return true;
+      return false;
     }
     const { scratch, target } = this.o;
     const commit = chain.at(-1)!.commit;

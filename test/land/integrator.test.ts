@@ -146,4 +146,58 @@ describe('integrator', { timeout: 240_000 }, () => {
     expect(git(dir, 'log', '--format=%P', '-1', 'main').split(' ')).toHaveLength(2); // a merge
     expect(git(dir, 'show', 'main:f1.txt')).toBe('two');
   });
+
+  it('retries an entry that conflicts only with an earlier entry of its batch on the tip the batch produces', async () => {
+    // b0 and b1 both rewrite f0.txt; b0 is broken, so only b1's version can land.
+    const { dir, heads } = repoWithBranches(['broken\n']);
+    git(dir, 'switch', '-q', '-c', 'b1', 'main');
+    writeFileSync(join(dir, 'f0.txt'), 'fine\n');
+    git(dir, 'add', '-A');
+    git(dir, 'commit', '-q', '-m', 'branch 1');
+    const h1 = git(dir, 'rev-parse', 'HEAD');
+    git(dir, 'switch', '-q', 'work');
+    const check = `if grep -l broken *.txt; then exit 3; fi`;
+    const { queue, integ } = integrator(dir, { check, batch: 4 });
+    const e0 = queue.enqueue({ job_id: 'j0', branch: 'b0', head: heads[0]!, target: 'main', attempt: 1 });
+    const e1 = queue.enqueue({ job_id: 'j1', branch: 'b1', head: h1, target: 'main', attempt: 1 });
+    integ.kick();
+    await integ.idle();
+    expect(queue.get(e0.id).status).toBe('failed_check');
+    // b1 conflicted only with b0, which did not land: it lands on main's own tip.
+    expect(queue.get(e1.id).status).toBe('landed');
+    expect(git(dir, 'show', 'main:f0.txt')).toBe('fine');
+    const reasons = queue.eventsSince(0).filter((ev) => ev.entry_id === e1.id).map((ev) => ev.data.reason).filter(Boolean);
+    expect(reasons.join('\n')).toMatch(/same batch/);
+  });
+
+  it('settles a real conflict only after the batch\'s good part landed, with evidence against that tip', async () => {
+    const { dir, heads } = repoWithBranches(['one\n', 'two\n']);
+    // b2 rewrites f0.txt differently from b0 (queued ahead of it in the same batch).
+    git(dir, 'switch', '-q', '-c', 'b2', 'main');
+    writeFileSync(join(dir, 'f0.txt'), 'other\n');
+    git(dir, 'add', '-A');
+    git(dir, 'commit', '-q', '-m', 'branch 2');
+    const h2 = git(dir, 'rev-parse', 'HEAD');
+    git(dir, 'switch', '-q', 'work');
+    const { queue, integ, settled } = integrator(dir, { batch: 4 });
+    const tipAtSettle = new Map<string, string>();
+    const onSettled = settled.push.bind(settled);
+    settled.push = (...es: Entry[]) => {
+      for (const e of es) tipAtSettle.set(e.id, git(dir, 'rev-parse', 'main'));
+      return onSettled(...es);
+    };
+    const e0 = queue.enqueue({ job_id: 'j0', branch: 'b0', head: heads[0]!, target: 'main', attempt: 1 });
+    const e2 = queue.enqueue({ job_id: 'j2', branch: 'b2', head: h2, target: 'main', attempt: 1 });
+    const e1 = queue.enqueue({ job_id: 'j1', branch: 'b1', head: heads[1]!, target: 'main', attempt: 1 });
+    integ.kick();
+    await integ.idle();
+    const landedTip = queue.get(e1.id).landed_commit!;
+    expect(queue.get(e0.id).status).toBe('landed');
+    const c = queue.get(e2.id);
+    expect(c.status).toBe('conflicted');
+    // Its evidence is against main with b0 and b1 in, and it settled (the follow-up's cue) after they landed.
+    expect(c.evidence!.onto).toBe(landedTip);
+    expect(tipAtSettle.get(e2.id)).toBe(landedTip);
+    expect(c.tries).toBe(2);
+  });
 });
