@@ -22,6 +22,7 @@ const GROUPS: Record<string, () => Promise<Register>> = {
   memory: async () => (await import('./memory.js')).registerMemory,
   land: async () => (await import('./land.js')).registerLand,
   queue: async () => (await import('./land.js')).registerQueue,
+  demo: async () => (await import('./demo.js')).registerDemo,
 };
 
 function newProgram(): Command {
