@@ -1,0 +1,40 @@
+// `colony demo` from the built package, as a new user runs it: offline, no agent CLI installed.
+import { afterEach, describe, expect, it } from 'vitest';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { colony, alive } from '../helpers/cli.js';
+import { git, tempDir } from '../helpers/repo.js';
+
+let cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.reverse()) await c();
+  cleanups = [];
+});
+
+describe('colony demo', { timeout: 120_000 }, () => {
+  it('runs a swarm to completion, reports every task landed and the conflict resolved, and stops its daemon', async () => {
+    const tmp = tempDir();
+    cleanups.push(tmp.cleanup);
+    const dir = join(tmp.dir, 'demo');
+    // No agent CLI on PATH: only node and git.
+    const r = await colony(['demo', '--json', '--dir', dir], tmp.dir, { env: { PATH: `${join(process.execPath, '..')}:/usr/bin:/bin` } });
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out).toMatchObject({ status: 'completed', total: 7, landed: 7, conflicts: 1, conflicts_resolved: 1, repo: dir, error: null });
+    expect(out.memories).toBeGreaterThanOrEqual(7);
+    expect(out.tasks.every((t: any) => t.state === 'landed')).toBe(true);
+    expect(out.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    // Progress went to stderr, the dashboard's address and token first.
+    const lines = r.stderr.split('\n');
+    expect(lines[0]).toBe(`Dashboard: ${out.url}/`);
+    expect(lines[1]).toBe(`Token:     ${out.token}`);
+    expect(r.stderr).toMatch(/✓ \[7\/7\] \S+ landed/);
+    expect(r.stderr).toMatch(/⚡ (slugify|title-case) conflicted in src\/index\.js/);
+    // --dir keeps the repository with everything landed on main; the daemon is gone.
+    expect(git(dir, 'log', '--format=%s', 'main').split('\n')).toHaveLength(8);
+    expect(out.commits).toHaveLength(8);
+    const infoFile = join(dir, '.colony', 'daemon.json');
+    if (existsSync(infoFile)) expect(alive(JSON.parse(readFileSync(infoFile, 'utf8')).pid)).toBe(false);
+    expect(existsSync(join(dir, 'src', 'headline.js'))).toBe(true);
+  });
+});
