@@ -15,7 +15,8 @@ interface Snapshot {
  * `GET /events`: one daemon-wide SSE stream for the dashboard. `hello` first (version and
  * which optional routes this daemon has), then `job` for every job status transition, and
  * `reservations` / `memory` / `runner` (slots and queue) with the whole current state whenever it changes (these domains
- * keep no change feed, so one shared timer compares them while at least one client listens).
+ * keep no change feed, so one shared timer compares them while at least one client listens),
+ * and `swarm` with a swarm's whole view on every change (the unfinished ones right after `hello`).
  */
 export function eventRoutes(app: FastifyInstance, deps: AppDeps): void {
   const listeners = new Set<SseStream>();
@@ -27,6 +28,7 @@ export function eventRoutes(app: FastifyInstance, deps: AppDeps): void {
   ];
   let timer: NodeJS.Timeout | undefined;
   let unsubscribeJobs: (() => void) | undefined;
+  let unsubscribeSwarms: (() => void) | undefined;
 
   const broadcast = (event: string, data: string): void => {
     for (const sse of listeners) sse.send({ event, data });
@@ -51,12 +53,14 @@ export function eventRoutes(app: FastifyInstance, deps: AppDeps): void {
       if (e.type !== 'status') return;
       broadcast('job', JSON.stringify({ job_id: e.job_id, at: e.at, ...e.data }));
     });
+    unsubscribeSwarms = deps.swarms.subscribe((v) => broadcast('swarm', JSON.stringify(v)));
     timer = setInterval(compare, WATCH_MS);
     timer.unref();
   };
   const stop = (): void => {
     clearInterval(timer);
     unsubscribeJobs?.();
+    unsubscribeSwarms?.();
     for (const s of snapshots) s.last = undefined;
   };
 
@@ -74,6 +78,7 @@ export function eventRoutes(app: FastifyInstance, deps: AppDeps): void {
   app.get('/events', async (req, reply) => {
     const sse = openSse(req, reply);
     sse.send({ event: 'hello', data: JSON.stringify({ version: deps.version, features: features() }) });
+    for (const v of deps.swarms.unfinished()) sse.send({ event: 'swarm', data: JSON.stringify(v) });
     if (listeners.size === 0) start();
     // Others see only what changed; then the newcomer gets the whole current state.
     compare();
