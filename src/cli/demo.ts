@@ -19,10 +19,11 @@ export function registerDemo(program: Command): void {
       const log = (line: string): void => void (flags.json ? process.stderr : process.stdout).write(line + '\n');
       const abort = new AbortController();
       let interrupted = false;
+      let keeping = false;
       const onSigint = (): void => {
         if (interrupted) process.exit(130);
         interrupted = true;
-        log('Ctrl-C: cancelling the swarm (again to quit at once)…');
+        log(keeping ? 'Ctrl-C: stopping the daemon…' : 'Ctrl-C: cancelling the swarm (again to quit at once)…');
         abort.abort();
       };
       process.on('SIGINT', onSigint);
@@ -32,6 +33,7 @@ export function registerDemo(program: Command): void {
         if (flags.json) process.stdout.write(JSON.stringify(run.result, null, 2) + '\n');
         else for (const line of describeResult(run.result)) log(line);
         if (flags.keep && !cancelled) {
+          keeping = true;
           log(`\nThe dashboard stays up at ${run.result.url}/ (token ${run.result.token}); Ctrl-C stops it.`);
           await new Promise<void>((resolve) => abort.signal.addEventListener('abort', () => resolve(), { once: true }));
         }

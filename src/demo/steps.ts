@@ -189,7 +189,7 @@ export function headline(text, max = 60) {
   {
     key: 'docs',
     description: "Document textkit's API in README.md",
-    depends_on: ['exports'],
+    depends_on: ['slug-separator', 'headline'],
     reserve: ['README.md'],
     priority: 0,
     recall: 'textkit exports slugify titleCase truncate headline',
