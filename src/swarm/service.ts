@@ -21,6 +21,7 @@ export interface SwarmRunnerPort {
   submit(req: ExecuteRequest): SubmitResult;
   get(id: string): JobRecord;
   cancel(id: string): JobRecord;
+  agentNames(): string[];
   subscribeAll(listener: (e: JobEvent) => void): () => void;
 }
 
@@ -118,13 +119,18 @@ export class SwarmService {
   /** Start a swarm (validated input, see specs.ts). Its work starts on the next turn of the event loop. */
   create(req: SwarmRequest): SwarmView {
     if (this.stopped) throw new ColonyError('shutting_down', 'the daemon is shutting down', 503);
+    const agent = req.agent ?? this.o.defaultAgent;
+    // Refused now, not once per task when its job is submitted.
+    if (!this.o.runner.agentNames().includes(agent)) {
+      throw new InvalidInputError(`agent: unknown agent '${agent}'; configured agents: ${this.o.runner.agentNames().join(', ')}`, { fields: ['agent'] });
+    }
     const now = this.o.clock.now();
     const id = newId('swarm', now);
     const base = {
       id,
       goal: req.plan ?? null,
       agents: req.agents ?? DEFAULT_AGENTS,
-      agent: req.agent ?? this.o.defaultAgent,
+      agent,
       model: req.model ?? null,
       permissions: req.permissions ?? null,
       timeout_s: req.timeout_s ?? null,
@@ -208,11 +214,15 @@ export class SwarmService {
     });
   }
 
-  /** The repository's open tasks: not completed, not claimed by anyone (at most MAX_SWARM_TASKS, oldest first). */
+  /**
+   * The repository's open tasks: not completed, not claimed, not another unfinished swarm's
+   * (at most MAX_SWARM_TASKS, oldest first).
+   */
   private openTasks(): Omit<SwarmTask, 'state' | 'attempts' | 'job_id' | 'job_ids' | 'worker' | 'reason'>[] {
+    const taken = this.store.tasksOfOpenRuns();
     const open = this.o.coord
       .taskList({ limit: 10_000 })
-      .tasks.filter((t) => t.completed_at === null && t.claimed_by === null)
+      .tasks.filter((t) => t.completed_at === null && t.claimed_by === null && !taken.has(t.task_id))
       .slice(0, MAX_SWARM_TASKS);
     if (!open.length) throw new InvalidInputError('tasks: the repository has no open tasks; give plan (a goal) or tasks', { fields: ['tasks'] });
     return open.map((t) => ({
@@ -309,10 +319,14 @@ export class SwarmService {
       this.finish(run.id, 'failed', `the planner job ${run.planner_job_id} completed without creating any task`);
       return true;
     }
+    // Shown dependencies first (tasks created in the same millisecond have no order of their own).
+    const ids = new Set(created.map((t) => t.task_id));
+    const byId = new Map(created.map((t) => [t.task_id, t]));
+    const ordered = orderSpecs(created.map((t) => ({ id: t.task_id, description: t.description, depends_on: t.depends_on.filter((d) => ids.has(d)) }))).map((s) => byId.get(s.id!)!);
     this.store.tx(() => {
       this.store.insertTasks(
         run.id,
-        created.map((t) => ({ task_id: t.task_id, key: null, description: t.description, depends_on: t.depends_on, reserve: t.reserve, priority: t.priority })),
+        ordered.map((t) => ({ task_id: t.task_id, key: null, description: t.description, depends_on: t.depends_on, reserve: t.reserve, priority: t.priority })),
       );
       this.store.updateRun(run.id, { status: 'running' });
     });

@@ -74,6 +74,8 @@ export class SwarmStore {
       insertTask: p(`INSERT INTO swarm_tasks (swarm_id, task_id, ord, key, description, depends_on, reserve, priority, state)
         VALUES (@swarm_id, @task_id, @ord, @key, @description, @depends_on, @reserve, @priority, @state)`),
       tasksOf: p('SELECT * FROM swarm_tasks WHERE swarm_id = ? ORDER BY ord'),
+      tasksOfOpenRuns: p(`SELECT t.task_id FROM swarm_tasks t JOIN swarm_runs r ON r.id = t.swarm_id
+        WHERE r.status IN ('planning', 'running')`),
     };
   }
 
@@ -122,6 +124,11 @@ export class SwarmStore {
 
   tasks(swarmId: string): SwarmTask[] {
     return (this.s.tasksOf!.all(swarmId) as TaskRow[]).map(toTask);
+  }
+
+  /** Task ids an unfinished swarm owns. */
+  tasksOfOpenRuns(): Set<string> {
+    return new Set((this.s.tasksOfOpenRuns!.all() as { task_id: string }[]).map((r) => r.task_id));
   }
 
   updateTask(swarmId: string, taskId: string, patch: TaskPatch): void {
