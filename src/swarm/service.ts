@@ -201,7 +201,7 @@ export class SwarmService {
     });
     const idOf = new Map<string, string>();
     return ordered.map((s) => {
-      const depends_on = (s.depends_on ?? []).map((k) => idOf.get(k)!);
+      const depends_on = [...new Set((s.depends_on ?? []).map((k) => idOf.get(k)!))];
       const { task_id } = this.o.coord.taskCreate({
         run_id: swarmId,
         description: s.description,
