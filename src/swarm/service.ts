@@ -11,7 +11,7 @@ import type { LandEvent } from '../land/types.js';
 import { describeEvidence } from '../land/policy.js';
 import type { SubmitResult } from '../runner/runner.js';
 import { FINISHED_STATUSES, type ExecuteRequest, type JobEvent, type JobRecord } from '../runner/types.js';
-import { SwarmStore, type SwarmRun, type TaskPatch } from './store.js';
+import { SwarmStore, type NewSwarmTask, type SwarmRun, type TaskPatch } from './store.js';
 import { DEFAULT_AGENTS, DEFAULT_MAX_ATTEMPTS, MAX_SWARM_TASKS, orderSpecs } from './specs.js';
 import { plannerPrompt, workerPrompt } from './prompts.js';
 import { SETTLED_TASK_STATES, TERMINAL_SWARM_STATUSES, type SwarmRequest, type SwarmTask, type SwarmView } from './types.js';
@@ -190,7 +190,7 @@ export class SwarmService {
   }
 
   /** The specs as coord tasks owned by the swarm's run, dependencies mapped to task ids. */
-  private createTasks(swarmId: string, specs: NonNullable<SwarmRequest['tasks']>): Omit<SwarmTask, 'state' | 'attempts' | 'job_id' | 'job_ids' | 'worker' | 'reason'>[] {
+  private createTasks(swarmId: string, specs: NonNullable<SwarmRequest['tasks']>): NewSwarmTask[] {
     const ordered = orderSpecs(specs);
     specs.forEach((s, i) => {
       try {
@@ -218,7 +218,7 @@ export class SwarmService {
    * The repository's open tasks: not completed, not claimed, not another unfinished swarm's
    * (at most MAX_SWARM_TASKS, oldest first).
    */
-  private openTasks(): Omit<SwarmTask, 'state' | 'attempts' | 'job_id' | 'job_ids' | 'worker' | 'reason'>[] {
+  private openTasks(): NewSwarmTask[] {
     const taken = this.store.tasksOfOpenRuns();
     const open = this.o.coord
       .taskList({ limit: 10_000 })
@@ -308,7 +308,12 @@ export class SwarmService {
     const job = this.jobOf(run.planner_job_id!);
     if (job && !FINISHED_STATUSES.has(job.status)) return false;
     if (!job || job.status !== 'completed') {
-      this.finish(run.id, 'failed', `the planner job ${run.planner_job_id} ${job ? job.status : 'is gone'}${job?.error ? `: ${job.error}` : ''}`);
+      const why = `the planner job ${run.planner_job_id} ${job ? job.status : 'is gone'}${job?.error ? `: ${job.error}` : ''}`;
+      // While planning, failed attempts are the planner's: it gets max_attempts like a task.
+      const failed = run.failed_attempts + 1;
+      if (failed < run.max_attempts && this.replan(run, failed, why)) return false;
+      this.store.updateRun(run.id, { failed_attempts: failed });
+      this.finish(run.id, 'failed', why);
       return true;
     }
     // The planner names the swarm as its run; one that used its own job id is taken too.
@@ -328,9 +333,27 @@ export class SwarmService {
         run.id,
         ordered.map((t) => ({ task_id: t.task_id, key: null, description: t.description, depends_on: t.depends_on, reserve: t.reserve, priority: t.priority })),
       );
-      this.store.updateRun(run.id, { status: 'running' });
+      this.store.updateRun(run.id, { status: 'running', error: null });
     });
     return true;
+  }
+
+  /** A new planner job after a failed one (an interrupted daemon, say); false when it cannot start. */
+  private replan(run: SwarmRun, failed: number, why: string): boolean {
+    try {
+      const job = this.o.runner.submit({
+        ...this.jobSettings(run),
+        prompt: plannerPrompt(run.goal!, run.id, run.agents),
+        metadata: { swarm_id: run.id, role: 'planner', attempt: failed + 1 },
+        source: 'swarm',
+      });
+      this.jobs.set(job.job_id, run.id);
+      this.store.updateRun(run.id, { planner_job_id: job.job_id, failed_attempts: failed, error: why });
+      return true;
+    } catch (err) {
+      this.o.logger.warn({ swarm_id: run.id, err: (err as Error).message }, 'could not start the planner again');
+      return false;
+    }
   }
 
   /**

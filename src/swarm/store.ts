@@ -40,6 +40,8 @@ interface TaskRow {
   reason: string | null;
 }
 
+/** A task as a swarm first takes it: what it is, before any work. */
+export type NewSwarmTask = Pick<SwarmTask, 'task_id' | 'key' | 'description' | 'depends_on' | 'reserve' | 'priority'>;
 export type NewSwarmRun = Omit<SwarmRun, 'error' | 'failed_attempts' | 'finished_at'>;
 export type RunPatch = Partial<Pick<SwarmRun, 'status' | 'planner_job_id' | 'error' | 'failed_attempts' | 'started_at' | 'finished_at'>>;
 export type TaskPatch = Partial<Pick<SwarmTask, 'state' | 'attempts' | 'job_id' | 'job_ids' | 'worker' | 'reason'>>;
@@ -106,7 +108,7 @@ export class SwarmStore {
     this.db.prepare(`UPDATE swarm_runs SET ${keys.map((k) => `${k} = @${k}`).join(', ')} WHERE id = @id`).run({ ...patch, id });
   }
 
-  insertTasks(swarmId: string, tasks: Omit<SwarmTask, 'state' | 'attempts' | 'job_id' | 'job_ids' | 'worker' | 'reason'>[]): void {
+  insertTasks(swarmId: string, tasks: NewSwarmTask[]): void {
     tasks.forEach((t, ord) =>
       this.s.insertTask!.run({
         swarm_id: swarmId,
