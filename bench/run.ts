@@ -12,6 +12,7 @@ const SCENARIOS: Record<string, () => Promise<{ default: BenchScenario }>> = {
   'cli-startup': () => import('./cli-startup.js'),
   land: () => import('./land.js'),
   demo: () => import('./demo.js'),
+  swarm: () => import('./swarm.js'),
   // scenarios: add one line per bench module here
 };
 

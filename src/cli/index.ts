@@ -23,6 +23,7 @@ const GROUPS: Record<string, () => Promise<Register>> = {
   land: async () => (await import('./land.js')).registerLand,
   queue: async () => (await import('./land.js')).registerQueue,
   demo: async () => (await import('./demo.js')).registerDemo,
+  swarm: async () => (await import('./swarm.js')).registerSwarm,
 };
 
 function newProgram(): Command {

@@ -128,6 +128,9 @@ describe('swarm life cycle', { timeout: 120_000 }, () => {
     const failed = await waitSwarm(d, await startSwarm(d, { plan: 'cannot plan [fail]' }));
     expect(failed).toMatchObject({ status: 'failed', tasks: [] });
     expect(failed.error).toMatch(/the planner job \S+ failed/);
+    // The planner, like a task, had max_attempts (2) jobs.
+    expect(failed.summary.failed_attempts).toBe(2);
+    expect(failed.error).toContain(failed.planner_job_id);
     const empty = await waitSwarm(d, await startSwarm(d, { plan: 'nothing to do' }));
     expect(empty.error).toMatch(/completed without creating any task/);
   });
