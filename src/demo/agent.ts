@@ -58,15 +58,19 @@ function commit(step: DemoStep): void {
   say(`committed ${git(['rev-parse', '--short', 'HEAD']).trim()}: ${step.description}`);
 }
 
-async function waitForPartner(colony: SocketClient, partner: string): Promise<void> {
+/** Wait until the partner step says it reached `event` (a note in memory), or give up after a while. */
+async function waitForPartner(colony: SocketClient, partner: string, event: 'started' | 'committed'): Promise<void> {
   const end = Date.now() + RENDEZVOUS_MS;
   while (Date.now() < end) {
-    const r = await colony.call<{ memories: { text: string }[] }>('memory_recall', { cue: `${partner} started`, budget_tokens: 200, scope: RUNS_SCOPE, tags: [`started:${partner}`] });
+    const r = await colony.call<{ memories: { text: string }[] }>('memory_recall', { cue: `${partner} ${event}`, budget_tokens: 200, scope: RUNS_SCOPE, tags: [`${event}:${partner}`] });
     if (r.memories.length) return say(`recalled: ${r.memories[0]!.text}`);
     await sleep(100);
   }
-  say(`${partner} did not start within ${RENDEZVOUS_MS / 1000}s; going on alone`);
+  say(`${partner} has not ${event} within ${RENDEZVOUS_MS / 1000}s; going on`);
 }
+
+const note = (colony: SocketClient, step: DemoStep, event: 'started' | 'committed'): Promise<unknown> =>
+  colony.call('memory_store', { text: `${step.key} ${event === 'started' ? 'started editing' : 'committed its change'}`, tags: [`${event}:${step.key}`], scope: RUNS_SCOPE });
 
 async function main(): Promise<void> {
   const prompt = readFileSync(0, 'utf8');
@@ -88,13 +92,16 @@ async function main(): Promise<void> {
     }
     const recalled = await colony.call<{ memories: { text: string }[] }>('memory_recall', { cue: step.recall, budget_tokens: 300, k: 3 });
     for (const m of recalled.memories) say(`recalled: ${m.text}`);
-    if (step.rendezvous && !followUp) {
-      await colony.call('memory_store', { text: `${step.key} started editing`, tags: [`started:${step.key}`], scope: RUNS_SCOPE });
-      await waitForPartner(colony, step.rendezvous);
+    const racing = step.rendezvous && !followUp ? step.rendezvous : undefined;
+    if (racing) {
+      await note(colony, step, 'started');
+      await waitForPartner(colony, racing, 'started');
+      if (step.yields) await waitForPartner(colony, racing, 'committed');
     }
     const changed = edit(step);
     say(`edited ${changed.join(', ')}`);
     commit(step);
+    if (racing) await note(colony, step, 'committed');
     await colony.call('memory_store', { text: step.learned, tags: ['textkit', step.key], source: `demo agent, job ${runId}` });
     say(`stored: ${step.learned}`);
     if (res.granted && res.reservation_id) await colony.call('coord_release', { run_id: runId, reservation_id: res.reservation_id });

@@ -17,6 +17,7 @@ const STATE_WORDS: Record<SwarmTaskView['state'], string> = {
 export class ProgressLog {
   private readonly seen = new Map<string, string>();
   private readonly conflicts = new Set<string>();
+  private landed = 0;
 
   constructor(private readonly out: (line: string) => void) {}
 
@@ -29,8 +30,7 @@ export class ProgressLog {
       this.seen.set(t.task_id, mark);
       if (first && (t.state === 'waiting' || t.state === 'ready')) continue;
       const who = t.worker ? ` (agent ${t.worker}${t.job_id ? `, job ${t.job_id}` : ''})` : '';
-      const done = view.tasks.filter((x) => x.state === 'landed').length;
-      const head = t.state === 'landed' ? `✓ [${done}/${view.tasks.length}]` : t.state === 'stuck' ? '✗' : '·';
+      const head = t.state === 'landed' ? `✓ [${++this.landed}/${view.tasks.length}]` : t.state === 'stuck' ? '✗' : '·';
       this.out(`  ${head} ${name} ${STATE_WORDS[t.state]}${t.state === 'running' || t.state === 'landing' ? who : ''}${t.reason && t.state === 'stuck' ? `: ${t.reason}` : ''}`);
     }
   }

@@ -21,6 +21,12 @@ export interface DemoStep {
    * until that one is running too, so both start from the same tip and exactly one conflicts.
    */
   rendezvous?: string;
+  /**
+   * Commit only after the rendezvous partner committed, so (almost always) the partner lands
+   * first and this step is the one that conflicts: its follow-up then runs beside the
+   * partner's dependants instead of holding them up.
+   */
+  yields?: boolean;
   /** What the agent stores in memory once done. */
   learned: string;
 }
@@ -57,6 +63,7 @@ export function slugify(text) {
     },
     appends: { 'src/index.js': "export { slugify } from './slugify.js';" },
     rendezvous: 'title-case',
+    yields: true,
     learned: "textkit: slugify(text) in src/slugify.js lower-cases words() and joins them with '-'; it is exported from src/index.js.",
   },
   {
@@ -170,7 +177,7 @@ export function headline(text, max = 60) {
   {
     key: 'exports',
     description: 'Export truncate and headline from src/index.js, with a test of the public surface',
-    depends_on: ['slug-separator', 'headline'],
+    depends_on: ['slugify', 'headline'],
     reserve: ['src/index.js', 'test/index.test.js'],
     priority: 0,
     recall: 'exported from src/index.js',
@@ -189,10 +196,10 @@ export function headline(text, max = 60) {
   {
     key: 'docs',
     description: "Document textkit's API in README.md",
-    depends_on: ['slug-separator', 'headline'],
+    depends_on: ['slugify', 'headline'],
     reserve: ['README.md'],
     priority: 0,
-    recall: 'textkit exports slugify titleCase truncate headline',
+    recall: 'textkit slugify titleCase truncate headline',
     writes: {
       'README.md': `# textkit
 
@@ -201,7 +208,7 @@ Small text helpers. This repository was made by \`colony demo\`: a swarm of scri
 \`\`\`js
 import { words, slugify, titleCase, truncate, headline } from './src/index.js';
 words('Hello, swarm-world 42!');         // ['Hello', 'swarm', 'world', '42']
-slugify('Hello Swarm', { separator: '_' }); // 'hello_swarm'
+slugify('Hello, Swarm World!');          // 'hello-swarm-world'
 titleCase('the swarm of AGENTS');         // 'The Swarm Of Agents'
 truncate('a swarm of agents', 8);         // 'a swarm…'
 headline('colony lands every change', 14); // 'Colony Lands…'
