@@ -31,7 +31,7 @@ export function createDemoRepo(dir?: string): string {
   const git = (...args: string[]): void => void execFileSync('git', args, { cwd: repo, stdio: 'ignore' });
   git('init', '--quiet', '--initial-branch', TARGET_BRANCH);
   git('add', '-A');
-  git('-c', 'user.name=Colony demo', '-c', 'user.email=demo@colony.invalid', 'commit', '--quiet', '-m', 'textkit: words()');
+  git('-c', 'user.name=Colony demo', '-c', 'user.email=demo@colony.invalid', '-c', 'commit.gpgsign=false', '-c', 'core.hooksPath=/dev/null', 'commit', '--quiet', '-m', 'textkit: words()');
   mkdirSync(join(repo, '.colony'), { recursive: true, mode: 0o700 });
   writeFileSync(join(repo, '.colony', 'config.json'), JSON.stringify(demoConfig(), null, 2) + '\n');
   return repo;
