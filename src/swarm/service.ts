@@ -120,7 +120,7 @@ export class SwarmService {
 
   /** Start a swarm (validated input, see specs.ts). Its work starts on the next turn of the event loop. */
   create(req: SwarmRequest): SwarmView {
-    if (this.stopped) throw new ColonyError('shutting_down', 'the daemon is shutting down', 503);
+    if (this.stopped) throw new ColonyError('shutting_down', 'swarms are not running: the daemon is starting or shutting down', 503);
     const agent = req.agent ?? this.o.defaultAgent;
     // Refused now, not once per task when its job is submitted.
     if (!this.o.runner.agentNames().includes(agent)) {
