@@ -76,6 +76,37 @@ describe('swarm life cycle', { timeout: 120_000 }, () => {
     expect(after.finished_at).toBeTruthy();
   });
 
+  it('cancel while branches wait in the merge queue: a queued entry is taken out and gives back its reservation', async () => {
+    const tmp0 = tempDir();
+    cleanups.push(tmp0.cleanup);
+    const go = join(tmp0.dir, 'go');
+    // One entry at a time, and a check that holds the first under test until told.
+    const { d } = await setup({ integrate: { target: 'main', batch: 1, check: `while [ ! -f '${go}' ]; do sleep 0.05; done` } });
+    cleanups.push(() => writeFileSync(go, ''));
+    const id = await startSwarm(d, {
+      agents: 2,
+      tasks: [
+        { id: 'one', description: '[write:one.txt=1]', reserve: ['one.txt'] },
+        { id: 'two', description: '[write:two.txt=2]', reserve: ['two.txt'] },
+      ],
+    });
+    const landing = await waitUntil(async () => {
+      const v = (await api(d.url, 'GET', `/swarms/${id}`)).body;
+      return v.tasks.every((t: any) => t.state === 'landing') ? v : undefined;
+    }, 60_000, 'both tasks to reach the merge queue');
+    const entries = (await api(d.url, 'GET', '/merge-queue')).body.entries;
+    const queued = entries.find((e: any) => e.status === 'queued');
+    expect(queued, JSON.stringify(entries)).toBeTruthy();
+    const queuedTask = landing.tasks.find((t: any) => t.job_id === queued.job_id);
+    expect(d.coord.status({ run_id: queued.job_id }).reservations).toHaveLength(1);
+
+    const v = (await api(d.url, 'POST', `/swarms/${id}/cancel`)).body;
+    expect(v.tasks.map((t: any) => t.state)).toEqual(['cancelled', 'cancelled']);
+    expect((await api(d.url, 'GET', `/merge-queue/${queued.id}`)).body.status).toBe('removed');
+    expect(d.coord.status({ run_id: queued.job_id }).reservations).toEqual([]);
+    expect(d.coord.taskClaim({ run_id: 'someone', task_id: queuedTask.task_id }).claimed).toBe(true);
+  });
+
   it('GET /swarms/:id/events sends the view at connect and on every change, ending after the swarm ends; /events sends swarm too', async () => {
     const { d, tmp } = await setup();
     const go = join(tmp, 'go');
