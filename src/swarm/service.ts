@@ -14,6 +14,8 @@ import { FINISHED_STATUSES, type ExecuteRequest, type JobEvent, type JobRecord }
 import { SwarmStore, type NewSwarmTask, type SwarmRun, type TaskPatch } from './store.js';
 import { DEFAULT_AGENTS, DEFAULT_MAX_ATTEMPTS, MAX_SWARM_TASKS, orderSpecs } from './specs.js';
 import { plannerPrompt, workerPrompt } from './prompts.js';
+import { settleDependencies } from './dependencies.js';
+import { swarmView } from './view.js';
 import { SETTLED_TASK_STATES, TERMINAL_SWARM_STATUSES, type SwarmRequest, type SwarmTask, type SwarmView } from './types.js';
 
 /** What a swarm needs of the runner. */
@@ -118,7 +120,7 @@ export class SwarmService {
 
   /** Start a swarm (validated input, see specs.ts). Its work starts on the next turn of the event loop. */
   create(req: SwarmRequest): SwarmView {
-    if (this.stopped) throw new ColonyError('shutting_down', 'the daemon is shutting down', 503);
+    if (this.stopped) throw new ColonyError('shutting_down', 'swarms are not running: the daemon is starting or shutting down', 503);
     const agent = req.agent ?? this.o.defaultAgent;
     // Refused now, not once per task when its job is submitted.
     if (!this.o.runner.agentNames().includes(agent)) {
@@ -280,7 +282,6 @@ export class SwarmService {
       if (run.status !== 'running') return;
     }
     const tasks = this.store.tasks(swarmId);
-    const byId = new Map(tasks.map((t) => [t.task_id, t]));
     const update = (t: SwarmTask, patch: TaskPatch): void => {
       Object.assign(t, patch);
       this.store.updateTask(swarmId, t.task_id, patch);
@@ -292,7 +293,9 @@ export class SwarmService {
     };
 
     for (const t of tasks) if (t.state === 'running' || t.state === 'landing') this.follow(run, t, tasks, update, failAttempt, () => failed++);
-    this.settleDependencies(tasks, byId, update);
+    // Not the swarm's to run: a dependency outside it is satisfied only once whoever owns it completes it.
+    const outsideOpen = (taskId: string): boolean => this.o.coord.taskGet(taskId)?.completed_at === null;
+    for (const { task, patch } of settleDependencies(tasks, outsideOpen)) update(task, patch);
     this.dispatch(run, tasks, update, failAttempt);
     if (failed) this.store.updateRun(swarmId, { failed_attempts: run.failed_attempts + failed });
 
@@ -395,34 +398,6 @@ export class SwarmService {
     }
   }
 
-  /** Waiting ↔ ready by dependencies; a stuck or cancelled dependency makes its dependants stuck. */
-  private settleDependencies(tasks: SwarmTask[], byId: Map<string, SwarmTask>, update: (t: SwarmTask, p: TaskPatch) => void): void {
-    for (let changed = true; changed; ) {
-      changed = false;
-      for (const t of tasks) {
-        if (t.state !== 'waiting' && t.state !== 'ready') continue;
-        let blocked: SwarmTask | undefined;
-        let waitingOn: string | undefined;
-        for (const d of t.depends_on) {
-          const own = byId.get(d);
-          if (own) {
-            if (own.state === 'stuck' || own.state === 'cancelled') blocked ??= own;
-            else if (own.state !== 'landed') waitingOn ??= `waiting on ${own.key ?? own.task_id}`;
-          } else if (this.o.coord.taskGet(d)?.completed_at === null) {
-            // Not the swarm's to run: satisfied only once whoever owns it completes it.
-            waitingOn ??= `waiting on ${d}, a task outside this swarm`;
-          }
-        }
-        if (blocked) {
-          update(t, { state: 'stuck', reason: `blocked by ${blocked.key ?? blocked.task_id}` });
-          changed = true;
-        } else if (waitingOn) {
-          if (t.state !== 'waiting' || t.reason !== waitingOn) update(t, { state: 'waiting', reason: waitingOn });
-        } else if (t.state === 'waiting') update(t, { state: 'ready', reason: null });
-      }
-    }
-  }
-
   /** Start jobs for ready tasks, highest priority first, while fewer than `agents` run. */
   private dispatch(run: SwarmRun, tasks: SwarmTask[], update: (t: SwarmTask, p: TaskPatch) => void, failAttempt: (t: SwarmTask, reason: string) => void): void {
     const ready = tasks.filter((t) => t.state === 'ready').sort((a, b) => b.priority - a.priority);
@@ -433,7 +408,7 @@ export class SwarmService {
       try {
         r = this.o.runner.submit({
           ...this.jobSettings(run),
-          prompt: workerPrompt(t),
+          prompt: workerPrompt(t, t.attempts ? t.reason : null),
           ...(t.reserve.length ? { reserve: t.reserve } : {}),
           task_id: t.task_id,
           land: true,
@@ -478,45 +453,7 @@ export class SwarmService {
   }
 
   private view(run: SwarmRun): SwarmView {
-    const tasks = this.store.tasks(run.id);
-    const usage = { cost_usd: 0, input_tokens: 0, output_tokens: 0 };
-    for (const id of [...(run.planner_job_id ? [run.planner_job_id] : []), ...tasks.flatMap((t) => t.job_ids)]) {
-      const u = this.jobOf(id)?.usage;
-      if (!u) continue;
-      usage.cost_usd += u.total_cost_usd ?? 0;
-      usage.input_tokens += u.input_tokens ?? 0;
-      usage.output_tokens += u.output_tokens ?? 0;
-    }
-    const count = (...states: SwarmTask['state'][]): number => tasks.filter((t) => states.includes(t.state)).length;
-    const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
-    return {
-      swarm_id: run.id,
-      status: run.status,
-      goal: run.goal,
-      source: run.source,
-      agents: run.agents,
-      agent: run.agent,
-      model: run.model,
-      max_attempts: run.max_attempts,
-      created_at: iso(run.created_at)!,
-      started_at: iso(run.started_at),
-      finished_at: iso(run.finished_at),
-      planner_job_id: run.planner_job_id,
-      error: run.error,
-      tasks,
-      summary: {
-        total: tasks.length,
-        landed: count('landed'),
-        running: count('running', 'landing'),
-        waiting: count('waiting', 'ready'),
-        stuck: count('stuck'),
-        failed_attempts: run.failed_attempts,
-        cost_usd: Math.round(usage.cost_usd * 1e6) / 1e6,
-        input_tokens: usage.input_tokens,
-        output_tokens: usage.output_tokens,
-        wall_ms: (run.finished_at ?? this.o.clock.now()) - run.created_at,
-      },
-    };
+    return swarmView(run, this.store.tasks(run.id), (id) => this.jobOf(id)?.usage, this.o.clock.now());
   }
 
   // ---- small helpers
