@@ -39,6 +39,7 @@ export function registerDemo(program: Command): void {
         }
         await stopDemo(run, flags.dir !== undefined);
         if (flags.dir === undefined) log(flags.json ? `removed ${run.result.repo}` : `Removed ${run.result.repo} (keep it with --dir <dir>).`);
+        else log(`The repository stays in ${run.result.repo} (git -C ${run.result.repo} log main).`);
         process.exitCode = cancelled ? 130 : run.result.landed === run.result.total && run.result.status === 'completed' ? 0 : 1;
       } finally {
         process.off('SIGINT', onSigint);
