@@ -2,7 +2,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import { colony, alive } from '../helpers/cli.js';
+import { COLONY_BIN } from '../helpers/daemon.js';
 import { git, tempDir } from '../helpers/repo.js';
 
 let cleanups: (() => unknown)[] = [];
@@ -36,5 +38,31 @@ describe('colony demo', { timeout: 120_000 }, () => {
     const infoFile = join(dir, '.colony', 'daemon.json');
     if (existsSync(infoFile)) expect(alive(JSON.parse(readFileSync(infoFile, 'utf8')).pid)).toBe(false);
     expect(existsSync(join(dir, 'src', 'headline.js'))).toBe(true);
+  });
+
+  it('Ctrl-C cancels the swarm, prints the summary, stops the daemon, removes the repository and exits 130', async () => {
+    const tmp = tempDir();
+    cleanups.push(tmp.cleanup);
+    const child = spawn(process.execPath, [COLONY_BIN, 'demo', '--json'], { cwd: tmp.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    cleanups.push(() => child.exitCode === null && child.kill('SIGKILL'));
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    await new Promise<void>((resolve, reject) => {
+      child.stderr.on('data', (d) => {
+        stderr += d;
+        if (/running \(agent/.test(stderr)) resolve();
+      });
+      void exited.then(() => reject(new Error(`demo exited before any task ran: ${stderr}`)));
+    });
+    child.kill('SIGINT');
+    expect(await exited, stderr).toBe(130);
+    const out = JSON.parse(stdout);
+    expect(out.status).toBe('cancelled');
+    expect(out.landed).toBeLessThan(out.total);
+    expect(out.tasks.some((t: any) => t.state === 'cancelled')).toBe(true);
+    expect(stderr).toMatch(/Ctrl-C: cancelling the swarm/);
+    expect(existsSync(out.repo)).toBe(false);
   });
 });
