@@ -199,10 +199,12 @@ function table(rows: Measured[], split: string): string {
 export const ABLATIONS: [string, Parameters<typeof rankingWith>[0]][] = [
   ['default', {}],
   ['− words (cue BM25)', { weights: { words: 0 } }],
-  ['− synonyms', { weights: { synonyms: 0 } }],
+  ['− synonyms', { synonyms: false }],
+  ['cue words 2× synonyms (was the default)', { cueOverSynonyms: 2 }],
   ['+ feedback (PRF, off by default)', { weights: { feedback: 0.3 } }],
   ['− trigrams', { weights: { trigrams: 0 } }],
   ['+ similarity (lexical vectors, off by default)', { weights: { lexicalSimilarity: 0.5 } }],
+  ['+ co-occurrence expansion (off by default)', { weights: { cooccurrence: 0.5 } }],
   ['− identifier splitting', { splitIdentifiers: false }],
   ['− field weights (all 1)', { fields: { text: 1, keywords: 1, tags: 1, terms: 1 } }],
 ];
