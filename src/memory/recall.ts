@@ -185,10 +185,11 @@ interface List {
 /**
  * Hybrid recall over one connection (read-only is enough). Candidates come from ranked
  * lists, each a disjunctive BM25 query (FTS5, fields weighted: text, agent keywords, tags,
- * identifier parts): the cue's words; their synonyms from a built-in software thesaurus;
- * terms fed back from the best first-pass memories; each alternative phrasing the caller
- * gave; and character trigrams for fragments. Embedders that know meaning add the
- * nearest neighbours of the cue's vector. Every candidate is ranked in each list and by
+ * identifier parts): the cue's words with their synonyms from a built-in software
+ * thesaurus (one query); each alternative phrasing the caller gave; character trigrams for
+ * fragments; and, measured but off by default, words fed back from the best first-pass
+ * memories, co-occurring words and word-vector neighbours. Embedders that know meaning add
+ * the nearest neighbours of the cue's vector. Every candidate is ranked in each list and by
  * the embedder's cosine similarity, weighted reciprocal rank fusion with a mild recency
  * boost orders them, and they are packed greedily into the token budget. No list requires
  * every word, so a paraphrase that shares one rare word with a memory still finds it.
