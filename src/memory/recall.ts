@@ -360,7 +360,8 @@ export class RecallEngine {
    * 100,000 memories made one common word cost milliseconds, and an OR of them would match
    * much of the store while adding little. The cue's common words instead add, after the
    * ranked matches and only when those are fewer than wanted, the newest memories holding
-   * all of them (two or more), or any of them when no rarer word matched. Common expansion
+   * all of them (two or more; a single one only when nothing rarer matched), and when none
+   * holds them all and nothing else matched, the newest holding any. Common expansion
    * words, and words no memory holds, are left out.
    */
   private words(cue: string[], expansion: string[], at: Where): number[] {
