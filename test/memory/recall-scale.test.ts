@@ -67,5 +67,12 @@ describe('recall over a store where some words are everywhere', () => {
     expect(rare.memories[0]!.explain!.matched.sort()).toEqual(['build', 'fails', 'kerberos']);
     // The newest memories holding all the common words follow the ranked ones.
     expect(rare.memories[1]!.text).toBe('Note 299: the build fails on runner r299 after a deploy.');
+    // Another scope's memories stay out, though all of them are newer and hold the same words.
+    await memory.storeMany([0, 1].map((i) => ({ text: `Team note ${i}: the build fails on runner t${i}.`, scope: 'team' })));
+    await memory.store({ text: 'Newest repo note: the build fails on runner z.' });
+    const team = await memory.recall({ cue: 'why the build fails on the runner', budget_tokens: 100_000, k: 5, scope: 'team' });
+    expect(team.memories.map((m) => m.text)).toEqual(['Team note 1: the build fails on runner t1.', 'Team note 0: the build fails on runner t0.']);
+    const repo = await memory.recall({ cue: 'why the build fails on the runner', budget_tokens: 100_000, k: 2 });
+    expect(repo.memories.map((m) => m.text)).toEqual(['Newest repo note: the build fails on runner z.', 'Note 299: the build fails on runner r299 after a deploy.']);
   });
 });
