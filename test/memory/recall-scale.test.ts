@@ -5,6 +5,8 @@ import { colonyMigrations } from '../../src/daemon/migrations.js';
 import { ManualClock } from '../../src/lib/clock.js';
 import { MemoryService } from '../../src/memory/service.js';
 import { DocFrequencies } from '../../src/memory/doc-frequencies.js';
+import { Cooccurrence } from '../../src/memory/cooccurrence.js';
+import { stem } from '../../src/memory/terms.js';
 import { tempDir } from '../helpers/repo.js';
 
 let cleanups: (() => void)[] = [];
@@ -74,5 +76,24 @@ describe('recall over a store where some words are everywhere', () => {
     expect(team.memories.map((m) => m.text)).toEqual(['Team note 1: the build fails on runner t1.', 'Team note 0: the build fails on runner t0.']);
     const repo = await memory.recall({ cue: 'why the build fails on the runner', budget_tokens: 100_000, k: 2 });
     expect(repo.memories.map((m) => m.text)).toEqual(['Newest repo note: the build fails on runner z.', 'Note 299: the build fails on runner r299 after a deploy.']);
+  });
+});
+
+describe('co-occurrence expansion', () => {
+  it('brings the words that keep company with a cue word in the memories, not the ones found everywhere', async () => {
+    const { memory, reader } = open(true);
+    await memory.storeMany([
+      { text: 'The cron entry for the nightly export lives in ops.' },
+      { text: 'Our cron jobs run nightly at 02:00 UTC, see ops.' },
+      { text: 'A cron schedule change needs the nightly report owner to agree.' },
+      ...Array.from({ length: 40 }, (_, i) => ({ text: `The export ${i} of the report lives in ops.` })),
+    ]);
+    const df = new DocFrequencies(reader!);
+    const total = df.sync();
+    const words = new Cooccurrence(reader!, df).expand(['cron'], new Set([stem('cron')]), total, 3, 200);
+    expect(words[0]).toBe('nightly');
+    // "export", "report" and "ops" are everywhere: no association beyond chance.
+    expect(words).not.toContain('export');
+    expect(words).not.toContain('ops');
   });
 });
