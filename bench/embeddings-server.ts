@@ -17,6 +17,8 @@ export class EmbeddingsServer {
   readonly requests: EmbeddingsRequest[] = [];
   failures: { status: number; retryAfter?: number }[] = [];
   delayMs = 0;
+  /** How a text becomes a vector (a test may give texts of one meaning one direction). */
+  vectorOf: (text: string) => number[] = EmbeddingsServer.vector;
   private constructor(private readonly server: Server) {}
 
   static async start(): Promise<EmbeddingsServer> {
@@ -53,7 +55,7 @@ export class EmbeddingsServer {
       return;
     }
     // Reversed on purpose: clients must order by `index`, not by position.
-    const data = body.input.map((text, index) => ({ object: 'embedding', index, embedding: EmbeddingsServer.vector(text) })).reverse();
+    const data = body.input.map((text, index) => ({ object: 'embedding', index, embedding: this.vectorOf(text) })).reverse();
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ object: 'list', data, model: body.model }));
   }

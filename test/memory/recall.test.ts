@@ -68,9 +68,9 @@ describe('recall ranking', () => {
     const x = r.memories[0]!.explain!;
     expect(x.matched).toEqual([]);
     expect(x.expanded).toEqual(expect.arrayContaining(['release']));
-    expect(x.ranks.synonyms).toBe(1);
+    expect(x.ranks.words).toBe(1);
     // Without synonyms the same cue does not find it.
-    const off = open(undefined, rankingWith({ weights: { synonyms: 0 }, cueOverSynonyms: 0 })).memory;
+    const off = open(undefined, rankingWith({ synonyms: false })).memory;
     await off.storeMany([...FILLER, 'Releases are cut from main every Tuesday by the release manager.'].map((text) => ({ text })));
     expect(texts(await off.recall({ cue: 'when do we ship', budget_tokens: 1000, k: 3 }))).not.toContain('Releases are cut from main every Tuesday by the release manager.');
   });
