@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { encode, decode } from '@msgpack/msgpack';
 import { ColonyError } from '../../lib/errors.js';
 import { fetchWithRetry } from '../../lib/http-retry.js';
+import { HttpClient, type HttpAnswer } from '../../lib/http-client.js';
 import type { Identity } from '../../hub/identity.js';
 import { authorizationHeader } from '../../hub/signature.js';
 import type { RecordKind, WireRecord } from '../wire.js';
@@ -33,6 +34,7 @@ const REPO_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}\/[A-Za-z0-9][A-Za-z0-9._-]{0,9
 export class HubClient {
   private readonly base: URL;
   private readonly prefix: string;
+  private readonly http: HttpClient;
 
   /** Which hub and repository log this client writes to (push state is kept per pair). */
   get hubUrl(): string {
@@ -49,12 +51,13 @@ export class HubClient {
     } catch {
       throw new ColonyError('bad_hub_url', `hub URL '${o.hubUrl}' is not a URL`);
     }
+    this.http = new HttpClient(this.base);
     this.prefix = `${this.base.pathname.replace(/\/+$/, '')}/v1/repos/${o.repoId}/records`;
   }
 
   private async request(method: 'GET' | 'POST', pathWithQuery: string, body?: Uint8Array, contentType?: string): Promise<unknown> {
     const msgpack = (this.o.format ?? 'json') === 'msgpack';
-    let res: Response;
+    let res: HttpAnswer;
     try {
       res = await fetchWithRetry(() => this.send(method, pathWithQuery, msgpack, body, contentType), {
         retries: this.o.retries ?? 5,
@@ -62,7 +65,6 @@ export class HubClient {
         retryable: (status) => status >= 500,
         retryAfterMaxMs: 5000,
         maxBackoffMs: 5000,
-        discard: (r) => r.arrayBuffer(),
       });
     } catch (err) {
       throw new ColonyError('hub_unreachable', `hub ${this.base.origin} unreachable: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`);
@@ -70,16 +72,16 @@ export class HubClient {
     const isMsgpack = (res.headers.get('content-type') ?? '').startsWith('application/msgpack');
     let parsed: any;
     try {
-      parsed = isMsgpack ? decode(new Uint8Array(await res.arrayBuffer())) : JSON.parse(await res.text());
+      parsed = isMsgpack ? decode(res.body) : JSON.parse(res.body.toString('utf8'));
     } catch {
       throw new ColonyError('hub_error', `hub answered ${res.status} with an unreadable body`);
     }
-    if (!res.ok) throw new ColonyError(parsed?.error?.code ?? 'hub_error', `hub: ${parsed?.error?.message ?? `HTTP ${res.status}`}`, res.status);
+    if (res.status < 200 || res.status > 299) throw new ColonyError(parsed?.error?.code ?? 'hub_error', `hub: ${parsed?.error?.message ?? `HTTP ${res.status}`}`, res.status);
     return parsed;
   }
 
   /** One attempt: a fresh nonce and signature each time. */
-  private send(method: 'GET' | 'POST', pathWithQuery: string, msgpack: boolean, body?: Uint8Array, contentType?: string): Promise<Response> {
+  private send(method: 'GET' | 'POST', pathWithQuery: string, msgpack: boolean, body?: Uint8Array, contentType?: string): Promise<HttpAnswer> {
     const headers: Record<string, string> = { accept: msgpack ? 'application/msgpack' : 'application/json' };
     // ed25519 signatures are deterministic: a nonce keeps two identical requests in the same
     // second from looking like a replay to the hub.
@@ -89,7 +91,12 @@ export class HubClient {
     if (this.o.identity) {
       headers.authorization = authorizationHeader(this.o.identity.keyId, this.o.identity.privateKey, method, target, body ?? new Uint8Array());
     }
-    return fetch(new URL(target, this.base), { method, headers, body, signal: AbortSignal.timeout(this.o.timeoutMs ?? 60_000) });
+    return this.http.request({ method, target, headers, body, timeoutMs: this.o.timeoutMs ?? 60_000 });
+  }
+
+  /** Close the kept-alive connections to the hub (idle ones never hold the process open). */
+  close(): void {
+    this.http.close();
   }
 
   push(records: readonly WireRecord[]): Promise<PushAnswer> {
