@@ -114,7 +114,9 @@ export class HubClient {
     origin: string,
   ): Promise<PushAnswer> {
     if ((this.o.format ?? 'json') === 'msgpack') {
-      return this.push(rows.map((r) => ({ ...r, payload: JSON.parse(r.payload) as Record<string, unknown>, origin })));
+      return this.push(
+        rows.map((r) => ({ kind: r.kind, record_id: r.record_id, run_id: r.run_id, payload: JSON.parse(r.payload) as Record<string, unknown>, created_at: r.created_at, expires_at: r.expires_at, origin })),
+      );
     }
     const o = JSON.stringify(origin);
     const parts = rows.map(
