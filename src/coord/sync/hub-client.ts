@@ -35,6 +35,8 @@ export class HubClient {
   private readonly base: URL;
   private readonly prefix: string;
   private readonly http: HttpClient;
+  private readonly noncePrefix = randomBytes(8).toString('hex');
+  private sent = 0;
 
   /** Which hub and repository log this client writes to (push state is kept per pair). */
   get hubUrl(): string {
@@ -84,8 +86,8 @@ export class HubClient {
   private send(method: 'GET' | 'POST', pathWithQuery: string, msgpack: boolean, body?: Uint8Array, contentType?: string): Promise<HttpAnswer> {
     const headers: Record<string, string> = { accept: msgpack ? 'application/msgpack' : 'application/json' };
     // ed25519 signatures are deterministic: a nonce keeps two identical requests in the same
-    // second from looking like a replay to the hub.
-    const target = `${pathWithQuery}${pathWithQuery.includes('?') ? '&' : '?'}nonce=${randomBytes(8).toString('hex')}`;
+    // second from looking like a replay to the hub. Random per client, counted per request.
+    const target = `${pathWithQuery}${pathWithQuery.includes('?') ? '&' : '?'}nonce=${this.noncePrefix}${(this.sent++).toString(36)}`;
     if (contentType) headers['content-type'] = contentType;
     // A fresh signature per attempt: the hub refuses a signature it has already seen.
     if (this.o.identity) {
