@@ -304,24 +304,43 @@ function childCpuMs(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
+/** Wall and CPU time of one round: this process's CPU and the server process's. */
+interface Round {
+  wall: number;
+  cpu: number;
+  serverCpu: number;
+}
+
+/** Time `fn` against the server process `pid`: wall, this process's CPU, the server's CPU. */
+async function round(pid: number, fn: () => Promise<void>): Promise<Round> {
+  const s0 = childCpuMs(pid);
+  const c0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  await fn();
+  const wall = Number(process.hrtime.bigint() - t0) / 1e6;
+  const c = process.cpuUsage(c0);
+  return { wall, cpu: (c.user + c.system) / 1000, serverCpu: childCpuMs(pid) - s0 };
+}
+
 /** 100 sequential round trips of `body` through the hub client's own HTTP layer. */
-async function roundTrips(url: string, body: Buffer): Promise<void> {
-  const http = new HttpClient(new URL(url));
-  try {
+function roundTrips(http: HttpClient, body: Buffer): () => Promise<void> {
+  return async () => {
     for (let i = 0; i < 100; i++) {
       const r = await http.request({ method: 'POST', target: '/records', headers: { 'content-type': 'application/json' }, body, timeoutMs: 10_000 });
       if (r.status !== 200) throw new Error(`floor server answered ${r.status}`);
     }
-  } finally {
-    http.close();
-  }
+  };
 }
+
+const medianOf = (rounds: Round[], f: (r: Round) => number): number => median(rounds.map(f));
 
 /**
  * 100 sequential pushes of one small batch, beside the floor under them: the same 100 round
  * trips to a bare node:http server and to a bare fastify route in another process, through
  * the same client. A push cannot take less than a round trip to fastify (the hub is a
- * fastify app) plus the hub's write and the colony's mark.
+ * fastify app) plus the hub's write and the colony's. The three are interleaved round by
+ * round, so a change in the machine's load hits them alike; ratios are medians of per-round
+ * ratios. Each push is timed alone (the reserve that gives it a new record is not).
  */
 async function sequentialPushes(): Promise<BenchResult[]> {
   const dir = realpathSync(mkdtempSync(join(tmpdir(), 'colony-bench-suite-hub-')));
@@ -337,21 +356,22 @@ async function sequentialPushes(): Promise<BenchResult[]> {
     s.coord.reserve({ run_id: 'run-0', symbols: ['small/sample.c'] });
     const sample = SyncState.of(s.coord.store.db).pending({ hub: 'none', repoId: 'none/none' }, 0);
     const body = Buffer.from(`{"records":[${JSON.stringify({ ...sample[0]!, seq: undefined, payload: JSON.parse(sample[0]!.payload) as unknown, origin: 'bench-colony' })}]}`);
-    const bare = await measure(() => floor.node, (url) => roundTrips(url, body));
-    const fastify = await measure(() => floor.fastify, (url) => roundTrips(url, body));
+    const bareHttp = new HttpClient(new URL(floor.node));
+    const fastifyHttp = new HttpClient(new URL(floor.fastify));
     const client = new CountingHubClient({ hubUrl: hub.url, repoId: 'torvalds/linux' });
     await push(s.coord, client, { origin: 'bench-colony' });
-    // Rounds of 100: each push timed alone (the reserve that gives it a record is not), summed.
-    const walls: number[] = [];
-    const cpus: number[] = [];
-    const hubCpus: number[] = [];
-    for (let round = 0; round < 6; round++) {
+    const bare: Round[] = [];
+    const fastify: Round[] = [];
+    const pushes: Round[] = [];
+    for (let r = 0; r < 6; r++) {
+      const b = await round(floorServer.pid!, roundTrips(bareHttp, body));
+      const f = await round(floorServer.pid!, roundTrips(fastifyHttp, body));
       client.batches.length = 0;
       let wall = 0;
       let cpu = 0;
       const h0 = childCpuMs(hub.child.pid!);
       for (let i = 0; i < 100; i++) {
-        s.coord.reserve({ run_id: 'run-0', symbols: [`small/${round}/${i}.c`] });
+        s.coord.reserve({ run_id: 'run-0', symbols: [`small/${r}/${i}.c`] });
         const c0 = process.cpuUsage();
         const t0 = process.hrtime.bigint();
         await push(s.coord, client, { origin: 'bench-colony' });
@@ -359,20 +379,35 @@ async function sequentialPushes(): Promise<BenchResult[]> {
         const c = process.cpuUsage(c0);
         cpu += (c.user + c.system) / 1000;
       }
-      if (client.batches.length !== 100 || client.batches.some((b) => b !== 1)) throw new Error('expected 100 pushes of one record');
-      // The first round warms both ends up.
-      if (round === 0) continue;
-      walls.push(wall);
-      cpus.push(cpu);
-      hubCpus.push(childCpuMs(hub.child.pid!) - h0);
+      if (client.batches.length !== 100 || client.batches.some((n) => n !== 1)) throw new Error('expected 100 pushes of one record');
+      // The first round warms all three up.
+      if (r === 0) continue;
+      bare.push(b);
+      fastify.push(f);
+      pushes.push({ wall, cpu, serverCpu: childCpuMs(hub.child.pid!) - h0 });
     }
-    const t = { wall: median(walls), cpu: median(cpus) };
+    bareHttp.close();
+    fastifyHttp.close();
     client.close();
     s.done();
+    const ratio = (floorRounds: Round[], f: (r: Round) => number): string => median(pushes.map((p, i) => f(p) / f(floorRounds[i]!))).toFixed(2);
+    const both = (r: Round): number => r.cpu + r.serverCpu;
+    const floorRow = (name: string, rounds: Round[]): BenchResult => ({
+      name,
+      measured: medianOf(rounds, (r) => r.wall),
+      unit: 'ms',
+      kind: 'info',
+      note: `cpu ${fmtMs(medianOf(rounds, (r) => r.cpu))} client + ${fmtMs(medianOf(rounds, (r) => r.serverCpu))} server (10 ms ticks)`,
+    });
     return [
-      { name: 'floor: 100 round trips to a bare node:http server (another process)', measured: bare.wall, unit: 'ms', kind: 'info', note: `cpu ${fmtMs(bare.cpu)} (client)` },
-      { name: 'floor: 100 round trips to a bare fastify route (another process)', measured: fastify.wall, unit: 'ms', kind: 'info', note: `cpu ${fmtMs(fastify.cpu)} (client)` },
-      row('100 sequential pushes of one small batch to a real hub', t, 2000, `hub cpu ${fmtMs(median(hubCpus))} (10 ms ticks); ${(t.wall / fastify.wall).toFixed(2)}× the bare fastify floor, ${(t.wall / bare.wall).toFixed(2)}× bare node:http`),
+      floorRow('floor: 100 round trips to a bare node:http server (another process)', bare),
+      floorRow('floor: 100 round trips to a bare fastify route (another process)', fastify),
+      row(
+        '100 sequential pushes of one small batch to a real hub',
+        { wall: medianOf(pushes, (r) => r.wall), cpu: medianOf(pushes, (r) => r.cpu) },
+        2000,
+        `hub cpu ${fmtMs(medianOf(pushes, (r) => r.serverCpu))}; per round, ${ratio(fastify, (r) => r.wall)}× the bare fastify floor's wall time and ${ratio(fastify, both)}× its CPU (both processes), ${ratio(bare, (r) => r.wall)}× bare node:http's wall time`,
+      ),
     ];
   } finally {
     floorServer.stdin!.end();
