@@ -35,7 +35,7 @@ function colony(migrations = colonyMigrations): { coord: CoordService; clock: Ma
   const path = join(t.dir, 'colony.db');
   const db = openDatabase(path, { migrations });
   const clock = new ManualClock(Date.now());
-  cleanups.push(t.cleanup, () => db.close());
+  cleanups.push(t.cleanup, () => void db.close());
   return { coord: new CoordService({ db, clock }), clock, db, path };
 }
 
@@ -100,7 +100,7 @@ describe('push state per hub and repository id', () => {
     for (let i = 0; i < 5; i++) before.coord.reserve({ run_id: `run-${i}`, symbols: [`f${i}.ts`] });
     before.db.close();
     const db = openDatabase(before.path, { migrations: colonyMigrations });
-    cleanups.push(() => db.close());
+    cleanups.push(() => void db.close());
     const coord = new CoordService({ db, clock: before.clock });
     expect(db.prepare('SELECT COUNT(*) n FROM coord_local_seq').get()).toEqual({ n: 5 });
     expect((await push(coord, new HubClient({ hubUrl: hub.url, repoId: 'acme/app' }), { origin: 'colony-a' })).inserted).toBe(5);
