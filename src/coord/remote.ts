@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from 'zod/v4';
 import { InvalidInputError } from '../lib/errors.js';
 import type { ClaimRow, CoordStore, ReservationRow } from './store.js';
 import type { Reservations } from './reservations.js';
@@ -9,8 +9,11 @@ import type { RecordKind, WireRecord } from './wire.js';
 const str = z.string().min(1);
 const ms = z.number().int();
 
-/** What each kind's payload must hold before a record from another colony may touch the indexes. */
-const PAYLOADS: Record<RecordKind, z.ZodTypeAny> = {
+/**
+ * What each kind's payload must hold before a record from another colony may touch the
+ * indexes. Checked per pulled record, so with zod's v4 engine (as the hub's push body).
+ */
+const PAYLOADS: Record<RecordKind, z.ZodType> = {
   reservation: z.object({
     reservation_id: str,
     run_id: str,

@@ -179,7 +179,6 @@ export function buildHub(opts: HubOptions): FastifyInstance {
     // record_id is the content hash: a record cannot pose as another one already stored.
     const forged = body.data.records.findIndex((r) => recordId(r.kind, r.payload) !== r.record_id);
     if (forged >= 0) throw new HttpError(400, 'invalid_input', `records[${forged}].record_id is not the content hash of its kind and payload`);
-    if (!signer && !(await opts.store.repoKnown(repo)) && !opts.allowUnsigned) throw new HttpError(404, 'unknown_repo', `unknown repository ${repo}`);
     // A signed push speaks for its key: the hub stamps the origin, so no colony can pose as another.
     const records: WireRecord[] = signer ? body.data.records.map((r) => ({ ...r, origin: signer })) : body.data.records;
     const result = await opts.store.insert(repo, records);

@@ -16,8 +16,6 @@ export interface RetryOptions<R extends Answer> {
   retryable: (status: number) => boolean;
   /** Honour a Retry-After header (seconds) in place of the backoff, up to this many ms. */
   retryAfterMaxMs?: number;
-  /** Release an answer that is being retried (an unread body holds its connection). */
-  discard?: (answer: R) => Promise<unknown>;
 }
 
 /**
@@ -40,7 +38,6 @@ export async function fetchWithRetry<R extends Answer>(send: () => Promise<R>, o
     if (attempt >= o.retries || !o.retryable(answer.status)) return answer;
     const after = Number(answer.headers.get('retry-after'));
     if (o.retryAfterMaxMs !== undefined && Number.isFinite(after) && after > 0) wait = Math.min(o.retryAfterMaxMs, after * 1000);
-    await o.discard?.(answer).catch(() => undefined);
     await sleep(wait);
   }
 }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { encode, decode } from '@msgpack/msgpack';
 import { ColonyError } from '../../lib/errors.js';
 import { fetchWithRetry } from '../../lib/http-retry.js';
+import { HttpClient, type HttpAnswer } from '../../lib/http-client.js';
 import type { Identity } from '../../hub/identity.js';
 import { authorizationHeader } from '../../hub/signature.js';
 import type { RecordKind, WireRecord } from '../wire.js';
@@ -33,6 +34,9 @@ const REPO_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}\/[A-Za-z0-9][A-Za-z0-9._-]{0,9
 export class HubClient {
   private readonly base: URL;
   private readonly prefix: string;
+  private readonly http: HttpClient;
+  private readonly noncePrefix = randomBytes(8).toString('hex');
+  private sent = 0;
 
   /** Which hub and repository log this client writes to (push state is kept per pair). */
   get hubUrl(): string {
@@ -49,12 +53,13 @@ export class HubClient {
     } catch {
       throw new ColonyError('bad_hub_url', `hub URL '${o.hubUrl}' is not a URL`);
     }
+    this.http = new HttpClient(this.base);
     this.prefix = `${this.base.pathname.replace(/\/+$/, '')}/v1/repos/${o.repoId}/records`;
   }
 
   private async request(method: 'GET' | 'POST', pathWithQuery: string, body?: Uint8Array, contentType?: string): Promise<unknown> {
     const msgpack = (this.o.format ?? 'json') === 'msgpack';
-    let res: Response;
+    let res: HttpAnswer;
     try {
       res = await fetchWithRetry(() => this.send(method, pathWithQuery, msgpack, body, contentType), {
         retries: this.o.retries ?? 5,
@@ -62,7 +67,6 @@ export class HubClient {
         retryable: (status) => status >= 500,
         retryAfterMaxMs: 5000,
         maxBackoffMs: 5000,
-        discard: (r) => r.arrayBuffer(),
       });
     } catch (err) {
       throw new ColonyError('hub_unreachable', `hub ${this.base.origin} unreachable: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`);
@@ -70,26 +74,31 @@ export class HubClient {
     const isMsgpack = (res.headers.get('content-type') ?? '').startsWith('application/msgpack');
     let parsed: any;
     try {
-      parsed = isMsgpack ? decode(new Uint8Array(await res.arrayBuffer())) : JSON.parse(await res.text());
+      parsed = isMsgpack ? decode(res.body) : JSON.parse(res.body.toString('utf8'));
     } catch {
       throw new ColonyError('hub_error', `hub answered ${res.status} with an unreadable body`);
     }
-    if (!res.ok) throw new ColonyError(parsed?.error?.code ?? 'hub_error', `hub: ${parsed?.error?.message ?? `HTTP ${res.status}`}`, res.status);
+    if (res.status < 200 || res.status > 299) throw new ColonyError(parsed?.error?.code ?? 'hub_error', `hub: ${parsed?.error?.message ?? `HTTP ${res.status}`}`, res.status);
     return parsed;
   }
 
   /** One attempt: a fresh nonce and signature each time. */
-  private send(method: 'GET' | 'POST', pathWithQuery: string, msgpack: boolean, body?: Uint8Array, contentType?: string): Promise<Response> {
+  private send(method: 'GET' | 'POST', pathWithQuery: string, msgpack: boolean, body?: Uint8Array, contentType?: string): Promise<HttpAnswer> {
     const headers: Record<string, string> = { accept: msgpack ? 'application/msgpack' : 'application/json' };
     // ed25519 signatures are deterministic: a nonce keeps two identical requests in the same
-    // second from looking like a replay to the hub.
-    const target = `${pathWithQuery}${pathWithQuery.includes('?') ? '&' : '?'}nonce=${randomBytes(8).toString('hex')}`;
+    // second from looking like a replay to the hub. Random per client, counted per request.
+    const target = `${pathWithQuery}${pathWithQuery.includes('?') ? '&' : '?'}nonce=${this.noncePrefix}${(this.sent++).toString(36)}`;
     if (contentType) headers['content-type'] = contentType;
     // A fresh signature per attempt: the hub refuses a signature it has already seen.
     if (this.o.identity) {
       headers.authorization = authorizationHeader(this.o.identity.keyId, this.o.identity.privateKey, method, target, body ?? new Uint8Array());
     }
-    return fetch(new URL(target, this.base), { method, headers, body, signal: AbortSignal.timeout(this.o.timeoutMs ?? 60_000) });
+    return this.http.request({ method, target, headers, body, timeoutMs: this.o.timeoutMs ?? 60_000 });
+  }
+
+  /** Close the kept-alive connections to the hub (idle ones never hold the process open). */
+  close(): void {
+    this.http.close();
   }
 
   push(records: readonly WireRecord[]): Promise<PushAnswer> {
@@ -107,7 +116,9 @@ export class HubClient {
     origin: string,
   ): Promise<PushAnswer> {
     if ((this.o.format ?? 'json') === 'msgpack') {
-      return this.push(rows.map((r) => ({ ...r, payload: JSON.parse(r.payload) as Record<string, unknown>, origin })));
+      return this.push(
+        rows.map((r) => ({ kind: r.kind, record_id: r.record_id, run_id: r.run_id, payload: JSON.parse(r.payload) as Record<string, unknown>, created_at: r.created_at, expires_at: r.expires_at, origin })),
+      );
     }
     const o = JSON.stringify(origin);
     const parts = rows.map(

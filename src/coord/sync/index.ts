@@ -53,9 +53,14 @@ export function syncClient(t: SyncTarget): { client: HubClient; origin: string }
 
 export async function syncOnce(coord: CoordService, t: SyncTarget): Promise<{ push: PushResult; pull: PullResult }> {
   const { client, origin } = syncClient(t);
-  const pushed = await push(coord, client, { origin });
-  const pulled = await pull(coord, client, { hub: t.hubUrl, repoId: t.repoId, ownOrigin: origin });
-  return { push: pushed, pull: pulled };
+  try {
+    const pushed = await push(coord, client, { origin });
+    const pulled = await pull(coord, client, { hub: t.hubUrl, repoId: t.repoId, ownOrigin: origin });
+    return { push: pushed, pull: pulled };
+  } finally {
+    // A round's connections end with it: the next round may be minutes away.
+    client.close();
+  }
 }
 
 /** Keep a daemon in sync: push then pull every `everyS` seconds, never two rounds at once. */

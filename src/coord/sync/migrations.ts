@@ -25,4 +25,23 @@ export const syncMigrations: Migration[] = [
         PRIMARY KEY (record_id, hub, repo_id)) WITHOUT ROWID;
     `,
   },
+  {
+    version: 16,
+    name: 'coord_push_watermark',
+    up: `
+      -- Local records numbered in the order they were written, never reusing a number
+      -- (AUTOINCREMENT), kept by triggers so every writer of coord_records is covered.
+      CREATE TABLE coord_local_seq (seq INTEGER PRIMARY KEY AUTOINCREMENT, record_id TEXT NOT NULL UNIQUE);
+      INSERT INTO coord_local_seq (record_id) SELECT record_id FROM coord_records WHERE origin = 'local' ORDER BY created_at, record_id;
+      CREATE TRIGGER coord_local_seq_add AFTER INSERT ON coord_records WHEN NEW.origin = 'local'
+        BEGIN INSERT OR IGNORE INTO coord_local_seq (record_id) VALUES (NEW.record_id); END;
+      CREATE TRIGGER coord_local_seq_drop AFTER DELETE ON coord_records WHEN OLD.origin = 'local'
+        BEGIN DELETE FROM coord_local_seq WHERE record_id = OLD.record_id; END;
+      -- Per hub and repository id, every local record numbered up to seq is confirmed: a push
+      -- reads what follows instead of every local record. coord_pushed keeps the marks of
+      -- batches confirmed past it (a push that failed half-way).
+      CREATE TABLE coord_push_watermark (hub TEXT NOT NULL, repo_id TEXT NOT NULL, seq INTEGER NOT NULL,
+        PRIMARY KEY (hub, repo_id)) WITHOUT ROWID;
+    `,
+  },
 ];

@@ -1,6 +1,7 @@
 import type { CoordService, Refusal } from '../service.js';
-import { MAX_PUSH_BATCH, MAX_PUSH_BYTES, type RecordKind, type WireRecord } from '../wire.js';
+import { MAX_PUSH_BATCH, MAX_PUSH_BYTES, type RecordKind } from '../wire.js';
 import type { HubClient } from './hub-client.js';
+import { SyncState, type PendingRow } from './state.js';
 
 export { MAX_PUSH_BATCH };
 /** Room in a push body for a record's fields around its payload (ids, times, origin). */
@@ -25,35 +26,12 @@ export interface PullResult {
   refusals: Refusal[];
 }
 
-/**
- * Push local records the hub has not confirmed yet, in batches. A batch is marked pushed
- * only after the hub answers, so a crash or a network failure means a harmless re-push
- * (the hub skips what it has).
- */
-export async function push(
-  coord: CoordService,
-  client: HubClient,
-  opts: { origin: string; kinds?: readonly RecordKind[]; onProgress?: (done: number, total: number) => void },
-): Promise<PushResult> {
-  const db = coord.store.db;
-  const kinds = opts.kinds?.length ? opts.kinds : undefined;
-  const pending = db
-    .prepare(
-      `SELECT record_id, kind, run_id, payload, created_at, expires_at FROM coord_records r
-       WHERE origin = 'local' ${kinds ? `AND kind IN (${kinds.map(() => '?').join(',')})` : ''} AND NOT EXISTS (SELECT 1 FROM coord_pushed p WHERE p.record_id = r.record_id AND p.hub = ? AND p.repo_id = ?)
-       ORDER BY created_at, record_id`,
-    )
-    .all(...(kinds ?? []), client.hubUrl, client.repoId) as { record_id: string; kind: WireRecord['kind']; run_id: string; payload: string; created_at: number; expires_at: number | null }[];
-  const markOne = db.prepare('INSERT OR IGNORE INTO coord_pushed (record_id, hub, repo_id) VALUES (?, ?, ?)');
-  const mark = db.transaction((ids: string[]) => {
-    for (const id of ids) markOne.run(id, client.hubUrl, client.repoId);
-  });
-  const result: PushResult = { inserted: 0, skipped: 0, batches: 0, refused: 0 };
-  const batches: (typeof pending)[] = [];
-  // At most MAX_PUSH_BATCH records and MAX_PUSH_BYTES per request: the hub refuses more.
-  let batch: typeof pending = [];
+/** Records of one request: at most MAX_PUSH_BATCH and MAX_PUSH_BYTES (the hub refuses more). */
+export function toBatches(rows: readonly PendingRow[]): PendingRow[][] {
+  const batches: PendingRow[][] = [];
+  let batch: PendingRow[] = [];
   let bytes = 0;
-  for (const row of pending) {
+  for (const row of rows) {
     const size = Buffer.byteLength(row.payload) + Buffer.byteLength(row.run_id) + RECORD_OVERHEAD_BYTES;
     if (batch.length && (batch.length === MAX_PUSH_BATCH || bytes + size > MAX_PUSH_BYTES)) {
       batches.push(batch);
@@ -64,25 +42,74 @@ export async function push(
     bytes += size;
   }
   if (batch.length) batches.push(batch);
+  return batches;
+}
+
+/**
+ * Send the batches, a few in flight at once to keep both ends busy. Batches are in the order
+ * the records were written; once every batch up to one is confirmed, the watermark moves past
+ * it (one small write, however many records). A batch confirmed ahead of an earlier one still
+ * in flight is marked record by record instead, so a push that fails half-way keeps all it
+ * got. With `watermark: false` (a push of some kinds only) every batch is marked. Order does
+ * not matter to the hub: it deduplicates by record_id.
+ */
+export async function pushBatches(
+  state: SyncState,
+  client: HubClient,
+  batches: readonly PendingRow[][],
+  opts: { origin: string; watermark: boolean; onProgress?: (done: number, total: number) => void },
+): Promise<PushResult> {
+  const target = { hub: client.hubUrl, repoId: client.repoId };
+  const total = batches.reduce((n, b) => n + b.length, 0);
+  const result: PushResult = { inserted: 0, skipped: 0, batches: 0, refused: 0 };
+  const confirmed: boolean[] = [];
+  let prefix = 0;
   let next = 0;
   let done = 0;
-  // A few batches in flight keep both ends busy; each is marked once the hub confirms it,
-  // and order does not matter because the hub deduplicates by record_id.
+  const settle = (i: number): void => {
+    confirmed[i] = true;
+    if (opts.watermark && i === prefix) {
+      while (confirmed[prefix]) prefix++;
+      const last = batches[prefix - 1]!;
+      state.raiseWatermark(target, last[last.length - 1]!.seq);
+    } else {
+      state.mark(target, batches[i]!.map((row) => row.record_id));
+    }
+  };
   const worker = async (): Promise<void> => {
     while (next < batches.length) {
-      const rows = batches[next++]!;
+      const i = next++;
+      const rows = batches[i]!;
       const r = await client.pushRows(rows, opts.origin);
-      mark(rows.map((row) => row.record_id));
+      settle(i);
       result.inserted += r.inserted;
       result.skipped += r.skipped;
       result.refused += r.refused?.length ?? 0;
       result.batches++;
       done += rows.length;
-      opts.onProgress?.(done, pending.length);
+      opts.onProgress?.(done, total);
     }
   };
   await Promise.all(Array.from({ length: Math.min(PUSH_CONCURRENCY, batches.length) }, worker));
   return result;
+}
+
+/**
+ * Push local records the hub has not confirmed yet, in batches. Records count as pushed
+ * only after the hub answers, so a crash or a network failure means a harmless re-push
+ * (the hub skips what it has).
+ */
+export async function push(
+  coord: CoordService,
+  client: HubClient,
+  opts: { origin: string; kinds?: readonly RecordKind[]; onProgress?: (done: number, total: number) => void },
+): Promise<PushResult> {
+  const state = SyncState.of(coord.store.db);
+  const kinds = opts.kinds?.length ? opts.kinds : undefined;
+  const target = { hub: client.hubUrl, repoId: client.repoId };
+  const rows = state.pending(target, state.watermark(target), kinds);
+  // Only a push of every kind may move the watermark: it vouches for every record under it.
+  return pushBatches(state, client, toBatches(rows), { ...opts, watermark: !kinds });
 }
 
 /**
@@ -107,12 +134,9 @@ export async function pull(
 ): Promise<PullResult> {
   const stateless = !!opts.kinds?.length || opts.since !== undefined || opts.limit !== undefined;
   const db = coord.store.db;
-  const getCursor = db.prepare('SELECT cursor FROM coord_sync_state WHERE hub = ? AND repo_id = ?');
-  const saveCursor = db.prepare(
-    `INSERT INTO coord_sync_state (hub, repo_id, cursor, updated_at) VALUES (?, ?, ?, ?)
-     ON CONFLICT (hub, repo_id) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at`,
-  );
-  let cursor = opts.since ?? (getCursor.get(opts.hub, opts.repoId) as { cursor: string } | undefined)?.cursor ?? '0';
+  const state = SyncState.of(db);
+  const target = { hub: opts.hub, repoId: opts.repoId };
+  let cursor = opts.since ?? state.cursor(target) ?? '0';
   let read = 0;
   let received = 0;
   let refused = 0;
@@ -128,7 +152,7 @@ export async function pull(
         refused += w.refused.length;
         refusals.push(...w.refused.slice(0, Math.max(0, 20 - refusals.length)));
       }
-      if (!stateless) saveCursor.run(opts.hub, opts.repoId, page.cursor, Date.now());
+      if (!stateless) state.saveCursor(target, page.cursor, Date.now());
     })();
     // What this colony did not have: its own records coming back are not news.
     received += foreign.length;
