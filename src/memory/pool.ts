@@ -59,6 +59,9 @@ export class MemoryWorkers {
       minThreads: threads,
       maxThreads: threads,
       idleTimeout: Infinity,
+      // Piscina times every task into histograms by default; nothing reads them, and the
+      // clock reads and records are main-thread work on every recall.
+      recordTiming: false,
       workerData: { dbPath, settings } satisfies WorkerSetup,
     });
     // A thread that fails to load is reported by the task it was given (start()'s ping, or a
