@@ -38,17 +38,17 @@ async function clientWorkload(sock: string, clientIdx: number, nCalls = 5): Prom
   }
 }
 
-/** Runs the scenario's concurrent phase, measuring the daemon's CPU meanwhile. */
-type Measure = <R>(fn: () => Promise<R>) => Promise<R>;
+/** Runs one phase of a scenario, measuring the daemon's CPU and the machine meanwhile. */
+type Measure = <R>(phase: 'baseline' | 'concurrent', fn: () => Promise<R>) => Promise<R>;
 
 /** test_10_concurrent_clients_no_hol_blocking's runner: warm-up, baseline, 10 clients at once. */
 async function tenClients(sock: string, measure: Measure): Promise<{ baseline: number; total: number }> {
   await clientWorkload(sock, -1, 2);
   let t0 = performance.now();
-  await clientWorkload(sock, 0);
+  await measure('baseline', () => clientWorkload(sock, 0));
   const baseline = (performance.now() - t0) / 1000;
   t0 = performance.now();
-  await measure(() => Promise.all(Array.from({ length: 10 }, (_, i) => clientWorkload(sock, i))));
+  await measure('concurrent', () => Promise.all(Array.from({ length: 10 }, (_, i) => clientWorkload(sock, i))));
   return { baseline, total: (performance.now() - t0) / 1000 };
 }
 
@@ -59,10 +59,10 @@ const singleCall = (sock: string, idx: number): Promise<any> =>
 async function threeConnections(sock: string, measure: Measure): Promise<{ baseline: number; total: number }> {
   await singleCall(sock, 0);
   let t0 = performance.now();
-  await singleCall(sock, 1);
+  await measure('baseline', () => singleCall(sock, 1));
   const baseline = (performance.now() - t0) / 1000;
   t0 = performance.now();
-  await measure(() => Promise.all([singleCall(sock, 2), singleCall(sock, 3), singleCall(sock, 4)]));
+  await measure('concurrent', () => Promise.all([singleCall(sock, 2), singleCall(sock, 3), singleCall(sock, 4)]));
   return { baseline, total: (performance.now() - t0) / 1000 };
 }
 
@@ -108,31 +108,44 @@ afterAll(() => repo.cleanup());
 async function withDaemon<T extends { total: number }>(
   env: Record<string, string>,
   scenario: (sock: string, measure: Measure) => Promise<T>,
-): Promise<T & { cpu: CpuMeasure<unknown> }> {
+): Promise<T & Phases> {
   let d: ColonyProcess | undefined;
   try {
     d = await spawnDaemon(repo.dir, [], env);
     const pid = d.child.pid!;
-    let cpu: CpuMeasure<unknown> | undefined;
-    const r = await scenario(sock, async (fn) => {
+    const phases: Partial<Phases> = {};
+    const r = await scenario(sock, async (phase, fn) => {
       const m = await measureCpu(pid, fn);
-      cpu = m;
+      phases[phase === 'baseline' ? 'base' : 'cpu'] = m;
       return m.result;
     });
-    return { ...r, cpu: cpu! };
+    return { ...r, base: phases.base!, cpu: phases.cpu! };
   } finally {
     await d?.stop();
   }
 }
 
-/** The daemon's CPU per recall, on the workers without added cost (warm, sequential). */
+/** What the machine gave each phase of a run. */
+interface Phases {
+  base: CpuMeasure<unknown>;
+  cpu: CpuMeasure<unknown>;
+}
+
+/**
+ * The daemon's CPU per recall, on the workers without added cost: the cheapest of several
+ * batches of sequential calls, since contention from other work inflates CPU time too (caches,
+ * shared cores) and the sized cost must hold when the machine is quieter.
+ */
 async function perCallCpuMs(): Promise<number> {
   const d = await spawnDaemon(repo.dir);
   try {
     await clientWorkload(sock, -1, 3);
-    const n = 10;
-    const m = await measureCpu(d.child.pid!, () => clientWorkload(sock, -2, n));
-    return m.cpuMs / n;
+    let best = Infinity;
+    for (let batch = 0; batch < 4; batch++) {
+      const m = await measureCpu(d.child.pid!, () => clientWorkload(sock, -2 - batch, 5));
+      best = Math.min(best, m.cpuMs / 5);
+    }
+    return best;
   } finally {
     await d.stop();
   }
@@ -153,16 +166,31 @@ function machineTooBusy(cpu: CpuMeasure<unknown>, boundS: number): { busy: boole
   };
 }
 
-/** Print one run's figures, and skip (visibly) when the workers missed a bound on a machine too busy to judge them. */
-function report(ctx: TestContext, label: string, total: number, bound: number, cpu: CpuMeasure<unknown>, judgeWorkers: boolean): void {
+/**
+ * Print one run's figures, and skip (visibly) a run the machine decided. Workers over their
+ * bound: see machineTooBusy. Inline inside its bound: recall on the event loop uses at most
+ * one core, so its baseline and concurrent phases compare fairly only if the machine left it
+ * about as much of one in both; when the baseline got under 0.8× the concurrent phase's share,
+ * load changes between the phases, not the placement, set the ratio.
+ */
+function report(ctx: TestContext, label: string, total: number, bound: number, { base, cpu }: Phases, placement: 'workers' | 'inline'): void {
   console.info(
-    `memory-daemon ${label}: ${total.toFixed(3)} s, bound ${bound.toFixed(3)} s (${(total / bound).toFixed(2)}× the bound); daemon CPU ${cpu.cpuMs.toFixed(0)} ms, ${cpu.freeCores.toFixed(2)} cores free`,
+    `memory-daemon ${label}: ${total.toFixed(3)} s, bound ${bound.toFixed(3)} s (${(total / bound).toFixed(2)}× the bound); daemon CPU ${cpu.cpuMs.toFixed(0)} ms; cores free: baseline ${base.freeCores.toFixed(2)}, concurrent ${cpu.freeCores.toFixed(2)}`,
   );
-  if (!judgeWorkers || total <= bound) return;
-  const m = machineTooBusy(cpu, bound);
-  if (m.busy) {
-    console.warn(`memory-daemon ${label}: NOT JUDGED (skipped): over the bound, but ${m.why}`);
-    ctx.skip();
+  if (placement === 'workers' && total > bound) {
+    const m = machineTooBusy(cpu, bound);
+    if (m.busy) {
+      console.warn(`memory-daemon ${label}: NOT JUDGED (skipped): over the bound, but ${m.why}`);
+      ctx.skip();
+    }
+  }
+  if (placement === 'inline' && total <= bound) {
+    const shareBase = Math.min(1, base.freeCores);
+    const shareConcurrent = Math.min(1, cpu.freeCores);
+    if (shareBase < 0.8 * shareConcurrent) {
+      console.warn(`memory-daemon ${label}: NOT JUDGED (skipped): inside the bound, but the baseline had ${shareBase.toFixed(2)} of a core and the concurrent phase ${shareConcurrent.toFixed(2)}`);
+      ctx.skip();
+    }
   }
 }
 
@@ -191,16 +219,16 @@ describe('memory daemon socket concurrency (seeds/000, against a real `colony se
   }, 60_000);
 
   it('test_10_concurrent_clients_no_hol_blocking: 10 clients × 5 sequential calls ≤ 2× one client + 0.5 s', async (ctx) => {
-    const { baseline, total, cpu } = await tenClientsRun({});
+    const { baseline, total, ...phases } = await tenClientsRun({});
     const bound = 2 * baseline + 0.5;
-    report(ctx, '10×5 (workers)', total, bound, cpu, true);
+    report(ctx, '10×5 (workers)', total, bound, phases, 'workers');
     expect(total, `HOL blocking detected: 10 concurrent clients took ${total.toFixed(3)}s vs ${baseline.toFixed(3)}s baseline (>2× ratio + 0.5s slack)`).toBeLessThanOrEqual(bound);
   }, 120_000);
 
   it('test_3_clients_serialize_per_connection_but_parallel_across: 3 parallel connections ≤ 1.5× one call + 0.3 s', async (ctx) => {
-    const { baseline, total, cpu } = await threeConnectionsRun({});
+    const { baseline, total, ...phases } = await threeConnectionsRun({});
     const bound = 1.5 * baseline + 0.3;
-    report(ctx, '3 connections (workers)', total, bound, cpu, true);
+    report(ctx, '3 connections (workers)', total, bound, phases, 'workers');
     expect(total, `3 parallel connections took ${total.toFixed(3)}s vs ${baseline.toFixed(3)}s single-call baseline (>1.5× + 0.3s slack)`).toBeLessThanOrEqual(bound);
   }, 120_000);
 
@@ -208,30 +236,30 @@ describe('memory daemon socket concurrency (seeds/000, against a real `colony se
   // each bound when recall runs on the event loop and stays inside it on the workers.
   describe(`can fail: recall cost sized to ${TEN_CLIENTS_CALL_MS} ms (10×5) and ${THREE_CONNECTIONS_CALL_MS} ms (3 connections) per call`, () => {
     it('test_10_concurrent_clients_no_hol_blocking fails with recall inline on the event loop', async (ctx) => {
-      const { baseline, total, cpu } = await tenClientsRun({ COLONY_TEST_RECALL_INLINE: '1', COLONY_TEST_RECALL_COST: costFor(TEN_CLIENTS_CALL_MS) });
+      const { baseline, total, ...phases } = await tenClientsRun({ COLONY_TEST_RECALL_INLINE: '1', COLONY_TEST_RECALL_COST: costFor(TEN_CLIENTS_CALL_MS) });
       const bound = 2 * baseline + 0.5;
-      report(ctx, '10×5 sized (inline)', total, bound, cpu, false);
+      report(ctx, '10×5 sized (inline)', total, bound, phases, 'inline');
       expect(total, 'inline recall should have head-of-line blocked the 10 clients').toBeGreaterThan(bound);
     }, 120_000);
 
     it('test_10_concurrent_clients_no_hol_blocking passes on the workers at the same cost', async (ctx) => {
-      const { baseline, total, cpu } = await tenClientsRun({ COLONY_TEST_RECALL_COST: costFor(TEN_CLIENTS_CALL_MS) });
+      const { baseline, total, ...phases } = await tenClientsRun({ COLONY_TEST_RECALL_COST: costFor(TEN_CLIENTS_CALL_MS) });
       const bound = 2 * baseline + 0.5;
-      report(ctx, '10×5 sized (workers)', total, bound, cpu, true);
+      report(ctx, '10×5 sized (workers)', total, bound, phases, 'workers');
       expect(total).toBeLessThanOrEqual(bound);
     }, 120_000);
 
     it('test_3_clients_serialize_per_connection_but_parallel_across fails with recall inline on the event loop', async (ctx) => {
-      const { baseline, total, cpu } = await threeConnectionsRun({ COLONY_TEST_RECALL_INLINE: '1', COLONY_TEST_RECALL_COST: costFor(THREE_CONNECTIONS_CALL_MS) });
+      const { baseline, total, ...phases } = await threeConnectionsRun({ COLONY_TEST_RECALL_INLINE: '1', COLONY_TEST_RECALL_COST: costFor(THREE_CONNECTIONS_CALL_MS) });
       const bound = 1.5 * baseline + 0.3;
-      report(ctx, '3 connections sized (inline)', total, bound, cpu, false);
+      report(ctx, '3 connections sized (inline)', total, bound, phases, 'inline');
       expect(total, 'inline recall should have serialised the 3 connections').toBeGreaterThan(bound);
     }, 120_000);
 
     it('test_3_clients_serialize_per_connection_but_parallel_across passes on the workers at the same cost', async (ctx) => {
-      const { baseline, total, cpu } = await threeConnectionsRun({ COLONY_TEST_RECALL_COST: costFor(THREE_CONNECTIONS_CALL_MS) });
+      const { baseline, total, ...phases } = await threeConnectionsRun({ COLONY_TEST_RECALL_COST: costFor(THREE_CONNECTIONS_CALL_MS) });
       const bound = 1.5 * baseline + 0.3;
-      report(ctx, '3 connections sized (workers)', total, bound, cpu, true);
+      report(ctx, '3 connections sized (workers)', total, bound, phases, 'workers');
       expect(total).toBeLessThanOrEqual(bound);
     }, 120_000);
   });
