@@ -102,8 +102,8 @@ afterAll(() => repo.cleanup());
 
 /**
  * Run a scenario against a fresh daemon (`env` picks the placement and the test-only recall
- * cost), measuring its concurrent phase: the daemon's CPU and the cores the rest of the
- * machine left it.
+ * cost), measuring its baseline and concurrent phases: the daemon's CPU and the cores the
+ * rest of the machine left it.
  */
 async function withDaemon<T extends { total: number }>(
   env: Record<string, string>,
