@@ -57,8 +57,11 @@ function floorRow(name: string, rounds: FloorRound[], cores: number, extra: stri
   const floor = median(rounds.map((r) => r.floorMs));
   const ratios = rounds.map((r) => r.wallMs / r.floorMs).sort((a, b) => a - b);
   // The same floor over the cores other work left free (when fewer than the daemon could use):
-  // how far the figure is the machine's doing rather than Colony's.
-  const freeRatio = median(rounds.map((r) => r.wallMs / (r.cpuMs / Math.max(0.1, Math.min(cores, r.freeCores)))));
+  // how far the figure is the machine's doing rather than Colony's. Summed over the rounds:
+  // /proc/stat counts 10 ms ticks, too coarse for one 3-call round.
+  const sum = (f: (r: FloorRound) => number): number => rounds.reduce((a, r) => a + f(r), 0);
+  const free = sum((r) => r.freeCores * r.wallMs) / sum((r) => r.wallMs);
+  const freeRatio = sum((r) => r.wallMs) / (sum((r) => r.cpuMs) / Math.max(0.1, Math.min(cores, free)));
   return {
     name,
     measured: wall,
@@ -68,7 +71,7 @@ function floorRow(name: string, rounds: FloorRound[], cores: number, extra: stri
     note:
       `CPU floor ${floor.toFixed(2)} ms = ${median(rounds.map((r) => r.cpuMs)).toFixed(1)} ms CPU ÷ ${cores} cores; ` +
       `wall ÷ floor per round ${ratios[0]!.toFixed(2)}–${ratios.at(-1)!.toFixed(2)}, median ${median(ratios).toFixed(2)}; ` +
-      `other work left ${median(rounds.map((r) => r.freeCores)).toFixed(2)} cores free, on which wall ÷ floor is ${freeRatio.toFixed(2)}; ${extra}`,
+      `other work left ${free.toFixed(2)} cores free, on which wall ÷ floor is ${freeRatio.toFixed(2)} (all rounds); ${extra}`,
   };
 }
 
