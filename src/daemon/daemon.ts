@@ -23,7 +23,7 @@ import { MemoryService } from '../memory/service.js';
 import { MemoryWorkers } from '../memory/pool.js';
 import { Reembedder } from '../memory/reembed.js';
 import { listenMemoryLog } from '../memory/log-channel.js';
-import { LexicalEmbedder, checkEmbedder, createEmbedder, deferredEmbedder, prepareEmbedder, type Embedder } from '../memory/embedders/index.js';
+import { LexicalEmbedder, checkEmbedder, prepareEmbedder, type Embedder } from '../memory/embedders/index.js';
 import { startSocketServer, type SocketServer } from '../mcp/socket-server.js';
 import { agentMcpServer } from '../mcp/agent-config.js';
 import { CoordService } from '../coord/service.js';
@@ -157,30 +157,24 @@ async function startLocked(
   const stopMemoryLog = listenMemoryLog((msg) => memoryLog.info(msg));
   const ready = prepareEmbedder(settings, (msg) => memoryLog.info(msg));
   ready.catch(() => undefined); // reported by the first use below
-  // Test-only switch: recall inline on the event loop, so the memory daemon conformance test
-  // can show its scenario fails without the workers. Never set it in use.
+  // Test-only switch: the workers' recall on the event loop, so the memory daemon conformance
+  // test can show its scenario fails without the threads. Never set it in use.
   const recallInline = process.env.COLONY_TEST_RECALL_INLINE === '1';
-  let recallPool: MemoryWorkers | undefined;
   if (recallInline) logger.warn('COLONY_TEST_RECALL_INLINE=1: recalling on the main thread (test only)');
-  else {
-    try {
-      recallPool = await MemoryWorkers.start(paths.db, clock, settings, ready);
-    } catch (err) {
-      stopMemoryLog();
-      stopCheckpoints();
-      db.close();
-      throw err;
-    }
+  let recallPool: MemoryWorkers;
+  try {
+    recallPool = recallInline ? MemoryWorkers.inline(paths.db, clock, settings, ready) : await MemoryWorkers.start(paths.db, clock, settings, ready);
+  } catch (err) {
+    stopMemoryLog();
+    stopCheckpoints();
+    db.close();
+    throw err;
   }
   // Lexical vectors cost microseconds: made in line. Others on the workers, after preparation.
   const embedder: Embedder =
     settings.spec === 'lexical'
       ? new LexicalEmbedder()
-      : (recallPool?.embedder() ??
-        deferredEmbedder(settings.spec, async () => {
-          await ready;
-          return createEmbedder(settings, (msg) => memoryLog.info(msg));
-        }));
+      : recallPool.embedder();
   const memory = new MemoryService(db, clock, embedder);
   const reembedder = new Reembedder(memory, { info: (m) => memoryLog.info(m), warn: (m) => memoryLog.warn(m) });
   // Load the embedder now (not on the first call), say whether it works, then bring old vectors up to date.
@@ -215,7 +209,7 @@ async function startLocked(
     await listen(app, config.host, config.port);
   } catch (err) {
     await reembedder.close();
-    await recallPool?.close();
+    await recallPool.close();
     stopMemoryLog();
     stopCheckpoints();
     db.close();
@@ -262,7 +256,7 @@ async function startLocked(
       await app.close();
       await reembedder.close();
       await embedder.close?.();
-      await recallPool?.close();
+      await recallPool.close();
       stopMemoryLog();
       rmSync(paths.daemonInfo, { force: true });
       stopCheckpoints();

@@ -5,6 +5,9 @@ import { ensurePrivateDir, ensurePrivateFile } from './private-fs.js';
 
 export type Db = Database.Database;
 
+/** How much of a database file a read-only connection maps (1 GiB; stores are far smaller). */
+const READER_MMAP_BYTES = 1024 ** 3;
+
 /** A numbered schema change. Shipped migrations are never edited: add a new one. */
 export interface Migration {
   version: number;
@@ -31,6 +34,9 @@ export function openDatabase(path: string, opts: OpenOptions = {}): Db {
   }
   const db = new Database(path, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
   db.pragma('busy_timeout = 5000');
+  // Readers (the memory workers, one connection each) map the file instead of copying pages
+  // into a private cache per connection: one copy in the OS page cache, no read() per page.
+  if (opts.readonly) db.pragma(`mmap_size = ${READER_MMAP_BYTES}`);
   if (!opts.readonly) {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');

@@ -7,13 +7,19 @@ import { PACKAGE_ROOT } from '../lib/package-root.js';
 import { ColonyError } from '../lib/errors.js';
 import { embedderId, type Embedder, type EmbedderSettings } from './embedders/index.js';
 import { validateRecall, type RecallInput, type RecallResult } from './recall.js';
-import type { WorkerResult, WorkerSetup, WorkerTask } from './worker.js';
+import { taskRunner, type WorkerResult, type WorkerSetup, type WorkerTask } from './worker-tasks.js';
 
 /** The compiled worker: workers run JavaScript, so this is always the built file. */
 export const MEMORY_WORKER = join(PACKAGE_ROOT, 'dist', 'src', 'memory', 'worker.js');
 
 /** How long a fresh pool may take to answer its first ping before start-up gives up. */
 const PING_TIMEOUT_MS = 60_000;
+
+/** Runs a task where recall runs: the thread pool, or (test only) this thread. */
+interface Placement {
+  run(task: WorkerTask, signal?: AbortSignal): Promise<WorkerResult>;
+  close(): Promise<void>;
+}
 
 /**
  * Recall and embedding on a pool of worker threads, one read-only connection each: a slow
@@ -22,30 +28,12 @@ const PING_TIMEOUT_MS = 60_000;
  * boundary).
  */
 export class MemoryWorkers {
-  private readonly pool: Piscina;
-
   private constructor(
-    dbPath: string,
+    private readonly placement: Placement,
     private readonly clock: Clock,
     private readonly settings: EmbedderSettings,
     private readonly ready: Promise<void>,
-    workerFile: string,
-  ) {
-    // A fixed set of threads, started (and warmed: connection, statements, embedder) up
-    // front. One more than the cores: the OS then shares the cores among concurrent calls
-    // instead of queueing the last one behind the others.
-    const threads = Math.min(8, availableParallelism() + 1);
-    this.pool = new Piscina({
-      filename: workerFile,
-      minThreads: threads,
-      maxThreads: threads,
-      idleTimeout: Infinity,
-      workerData: { dbPath, settings } satisfies WorkerSetup,
-    });
-    // A thread that fails to load is reported by the task it was given (start()'s ping, or a
-    // recall's rejection); unheard, the pool's 'error' event would take the daemon down.
-    this.pool.on('error', () => undefined);
-  }
+  ) {}
 
   /**
    * Start the pool and prove a worker loads (a ping), or throw: recall never falls back to
@@ -62,15 +50,45 @@ export class MemoryWorkers {
     if (!existsSync(workerFile)) {
       throw new ColonyError('memory_worker_missing', `the memory worker ${workerFile} is missing; build Colony (npm run build) before starting the daemon`);
     }
-    const pool = new MemoryWorkers(dbPath, clock, settings, ready, workerFile);
+    // A fixed set of threads, started (and warmed: connection, statements, embedder) up
+    // front. One more than the cores: the OS then shares the cores among concurrent calls
+    // instead of queueing the last one behind the others.
+    const threads = Math.min(8, availableParallelism() + 1);
+    const pool = new Piscina({
+      filename: workerFile,
+      minThreads: threads,
+      maxThreads: threads,
+      idleTimeout: Infinity,
+      // Piscina times every task into histograms by default; nothing reads them, and the
+      // clock reads and records are main-thread work on every recall.
+      recordTiming: false,
+      workerData: { dbPath, settings } satisfies WorkerSetup,
+    });
+    // A thread that fails to load is reported by the task it was given (start()'s ping, or a
+    // recall's rejection); unheard, the pool's 'error' event would take the daemon down.
+    pool.on('error', () => undefined);
+    const placement: Placement = {
+      run: (task, signal) => pool.run(task, { signal }) as Promise<WorkerResult>,
+      close: () => pool.destroy(),
+    };
     try {
-      const r = (await pool.pool.run({ op: 'ping' } satisfies WorkerTask, { signal: AbortSignal.timeout(PING_TIMEOUT_MS) })) as WorkerResult;
+      const r = await placement.run({ op: 'ping' }, AbortSignal.timeout(PING_TIMEOUT_MS));
       if (!('ok' in r) || r.ok !== 'pong') throw new Error('unexpected answer to ping');
     } catch (err) {
-      await pool.close().catch(() => undefined);
+      await placement.close().catch(() => undefined);
       throw new ColonyError('memory_worker_failed', `the memory worker ${workerFile} could not be loaded: ${(err as Error).message}`);
     }
-    return pool;
+    return new MemoryWorkers(placement, clock, settings, ready);
+  }
+
+  /**
+   * Test only (COLONY_TEST_RECALL_INLINE): the workers' own task runner on this thread, so
+   * every recall blocks the event loop. The memory daemon conformance test uses it to show
+   * that its scenario fails without the threads. Never used in service.
+   */
+  static inline(dbPath: string, clock: Clock, settings: EmbedderSettings, ready: Promise<void> = Promise.resolve()): MemoryWorkers {
+    const runner = taskRunner({ dbPath, settings });
+    return new MemoryWorkers({ run: (task) => runner.run(task), close: () => runner.close() }, clock, settings, ready);
   }
 
   recall(input: RecallInput, signal?: AbortSignal): Promise<RecallResult> {
@@ -80,7 +98,7 @@ export class MemoryWorkers {
 
   private async run(task: WorkerTask, signal?: AbortSignal): Promise<RecallResult | Float32Array[]> {
     await this.ready;
-    const r = (await this.pool.run(task, { signal })) as WorkerResult;
+    const r = await this.placement.run(task, signal);
     if ('error' in r) throw new ColonyError(r.error.code, r.error.message, r.error.status);
     return r.ok as RecallResult | Float32Array[];
   }
@@ -95,6 +113,6 @@ export class MemoryWorkers {
   }
 
   close(): Promise<void> {
-    return this.pool.destroy();
+    return this.placement.close();
   }
 }

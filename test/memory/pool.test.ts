@@ -37,6 +37,23 @@ describe('recall on worker threads (built worker, read-only connections)', () =>
     expect(() => pool.recall({ cue: ' ', budget_tokens: 5 })).toThrow(InvalidInputError);
   });
 
+  it('the test-only inline placement runs the same task runner on this thread, with the same answers', async () => {
+    const t = tempDir();
+    const file = join(t.dir, 'colony.db');
+    const db = openDatabase(file, { migrations: colonyMigrations });
+    const clock = new ManualClock();
+    const memory = new MemoryService(db, clock);
+    const pool = await MemoryWorkers.start(file, clock, LEXICAL);
+    const inline = MemoryWorkers.inline(file, clock, LEXICAL);
+    cleanups.push(t.cleanup, () => db.close(), () => pool.close(), () => inline.close());
+    await memory.storeMany(Array.from({ length: 200 }, (_, i) => ({ text: `deploy ${i % 11} stalls when the cache ${i % 3} is cold (case ${i})` })));
+    for (const cue of ['deploy 4 stalls', 'cache cold', 'case 7']) {
+      const input = { cue, budget_tokens: 150, k: 8 };
+      expect(await inline.recall(input)).toEqual(await pool.recall(input));
+    }
+    expect(() => inline.recall({ cue: ' ', budget_tokens: 5 })).toThrow(InvalidInputError);
+  });
+
   it('refuses to start when the worker is missing or cannot be loaded, instead of recalling on the main thread', async () => {
     const t = tempDir();
     cleanups.push(t.cleanup);

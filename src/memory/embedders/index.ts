@@ -74,26 +74,3 @@ export async function createEmbedder(settings: EmbedderSettings, log?: (msg: str
 export async function prepareEmbedder(settings: EmbedderSettings, log: (msg: string) => void): Promise<void> {
   if (parseEmbedderSpec(settings.spec).kind === 'glove') await ensureGloveCache(settings.cacheDir, log);
 }
-
-/**
- * An embedder that exists before it is loaded: calls wait for `load` (once; a failed load
- * is tried again on the next call). Lets the daemon start serving while a model loads.
- */
-export function deferredEmbedder(spec: string, load: () => Promise<Embedder>): Embedder {
-  let loading: Promise<Embedder> | undefined;
-  const get = (): Promise<Embedder> => {
-    loading ??= load().catch((err: unknown) => {
-      loading = undefined;
-      throw err;
-    });
-    return loading;
-  };
-  return {
-    id: embedderId(spec),
-    lexical: parseEmbedderSpec(spec).kind === 'lexical',
-    embed: async (texts) => (await get()).embed(texts),
-    close: async () => {
-      if (loading) await (await loading.catch(() => undefined))?.close?.();
-    },
-  };
-}
