@@ -11,7 +11,7 @@ import { api, ROOT, startTestDaemon, TEST_TOKEN, waitJob, waitUntil } from '../h
 import { makeTempRepo, tempDir } from '../helpers/repo.js';
 
 // Browser globals used inside page.evaluate callbacks (this file compiles against Node's types).
-declare const document: { documentElement: { scrollWidth: number; clientWidth: number }; activeElement: { blur?: () => void } | null };
+declare const document: { documentElement: { scrollWidth: number; clientWidth: number }; activeElement: { blur?: () => void; textContent: string | null; id: string } | null };
 declare const localStorage: { getItem(key: string): string | null };
 declare const location: { hash: string };
 declare const innerHeight: number;
@@ -28,6 +28,8 @@ const READY: Record<string, string> = {
   job: '.event.agent.result',
   'merge-queue': '[data-state], ol.entries',
   reservations: 'li.run',
+  swarms: 'li.swarm-row',
+  swarm: '.board .task',
   memory: '.memories > li',
 };
 
@@ -237,23 +239,116 @@ describe.skipIf(!executablePath)('dashboard in Chromium', () => {
     await first.waitFor();
     expect(await first.innerText()).toContain('Postgres on 127.0.0.1:5432');
     await expect.poll(() => page.getByRole('status').filter({ hasText: /of \d+ candidates?/ }).count()).toBe(1);
-    // Why each memory matched, where this daemon's recall can say.
-    const explains = (await api(d.url, 'POST', '/memory/recall', { cue: 'postgres', budget_tokens: 100, explain: true })).status === 200;
-    expect(await first.locator('.explain').count()).toBe(explains ? 1 : 0);
+    // Why each memory matched: the cue's words it holds, and the vectors' similarity.
+    const explain = first.locator('.explain');
+    expect(await explain.locator('mark').allTextContents()).toEqual(expect.arrayContaining(['postgres', 'tests']));
+    expect(await explain.innerText()).toMatch(/similarity\s+0\.\d{3}/);
+    // Other phrasings are recalled beside the cue and explained too.
+    await page.getByLabel('Cue').fill('offline setup');
+    await page.getByLabel(/other phrasings/).fill('GloVe package\nembedder');
+    await page.getByRole('button', { name: 'Recall' }).click();
+    await expect.poll(() => first.innerText()).toContain('lexical embedder offline');
+    expect(await first.locator('.explain mark').allTextContents()).toEqual(expect.arrayContaining(['glove', 'package', 'embedder']));
     await shot('memory');
   });
 
-  it('shows the merge queue, or that this daemon has none', async () => {
+  it('shows the merge queue live: entries landing, a conflict with its evidence, and remove', async () => {
     await openView('Merge queue');
-    const state = page.locator('[data-state], ol.entries');
-    await state.first().waitFor();
-    const hasQueue = (await fetch(`${d.url}/merge-queue`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } })).status !== 404;
-    if (hasQueue) expect(await page.locator('[data-state="unavailable"]').count()).toBe(0);
-    else expect(await page.locator('[data-state="unavailable"]').innerText()).toMatch(/no merge queue/);
+    await page.locator('[data-state="empty"], ol.entries').first().waitFor();
+    // Two jobs from the same base append to the same file: the second to land conflicts.
+    const release = join(scratch.dir, 'release-mq');
+    const ids: string[] = [];
+    for (let i = 0; i < 2; i++) ids.push((await api(d.url, 'POST', '/execute', { prompt: `[block:${release}] [edit:shared.txt]`, land: true })).body.job_id);
+    await waitUntil(async () => (await api(d.url, 'GET', `/jobs/${ids[1]}`)).body.status === 'running', 20_000, 'both jobs to run');
+    writeFileSync(release, '');
+    const entries = page.locator('li.entry');
+    await page.locator('li.entry[data-status="landed"]').waitFor();
+    const conflicted = page.locator('li.entry[data-status="conflicted"]');
+    await conflicted.waitFor();
+    const text = await conflicted.innerText();
+    expect(text).toMatch(/Conflict on [0-9a-f]{10} in\s+shared\.txt/);
+    await conflicted.getByText('the conflicting hunks').click();
+    expect(await conflicted.locator('pre.hunks').innerText()).toMatch(/<<<<<<<[\s\S]*>>>>>>>/);
+    expect(await entries.count()).toBe(2);
     await shot('merge-queue');
+    const entryId = (await conflicted.getAttribute('data-entry'))!;
+    await conflicted.getByRole('button', { name: `remove ${entryId}` }).click();
+    await page.locator(`li.entry[data-entry="${entryId}"][data-status="removed"]`).waitFor();
+    await expect.poll(() => page.locator('.notice > span').allTextContents()).toContain(`${entryId}: removed`);
+    await page.locator(`li.entry[data-entry="${entryId}"]`).getByRole('button', { name: `retry ${entryId}` }).waitFor();
   });
 
-  it('is reachable by keyboard: views through the navigation, actions as buttons and links', async () => {
+  it('starts a swarm of 4 tasks from YAML and shows all four land on the board, live', async () => {
+    await openView('Swarms');
+    await page.getByRole('heading', { name: 'Start a swarm' }).waitFor();
+    // A broken list is said so at once, and nothing is sent.
+    const tasksBox = page.getByLabel('Tasks (YAML or JSON)');
+    await tasksBox.fill('tasks:\n  - id: a\n    priority: high');
+    await page.getByRole('button', { name: 'Start swarm' }).click();
+    await expect.poll(() => page.locator('#tasks-error').textContent()).toBe('task 1: description is required');
+    const hold = join(scratch.dir, 'swarm-hold');
+    await tasksBox.fill(
+      [
+        'tasks:',
+        '  - id: schema',
+        `    description: Write the schema [started:${join(scratch.dir, 'swarm-started')}] [block:${hold}] [edit:schema.txt]`,
+        '    reserve: [schema.txt]',
+        '  - id: api',
+        '    description: Serve the schema over the API [edit:api.txt]',
+        '    depends_on: [schema]',
+        '    reserve: [api.txt]',
+        '  - id: cli',
+        '    description: A command for it [edit:cli.txt]',
+        '    reserve: [cli.txt]',
+        '  - id: docs',
+        '    description: Document the API and the command [edit:docs.txt]',
+        '    depends_on: [api, cli]',
+      ].join('\n'),
+    );
+    await page.getByLabel('agents').fill('2');
+    await page.getByRole('button', { name: 'Start swarm' }).click();
+    await expect.poll(() => page.evaluate(() => location.hash)).toMatch(/^#swarm\//);
+    const swarmId = decodeURIComponent((await page.evaluate(() => location.hash)).slice('#swarm/'.length));
+    const board = page.locator('.board');
+    const card = (key: string) => board.locator('.task').filter({ has: page.locator('.mono', { hasText: new RegExp(`^${key}$`) }) });
+    // While the first task is held, the board shows who works on what and who waits for whom.
+    await waitUntil(() => existsSync(join(scratch.dir, 'swarm-started')), 30_000, 'the first task to start');
+    await page.locator('.column[data-column="running"] .task').first().waitFor();
+    await page.locator('.column[data-column="waiting"] .task').first().waitFor();
+    expect(await card('schema').innerText()).toMatch(/worker [12] · claude/);
+    expect(await card('schema').getByRole('link').count()).toBe(1);
+    expect(await card('docs').getAttribute('data-state')).toBe('waiting');
+    expect((await card('docs').innerText()).replace(/\s+/g, ' ')).toContain('after api cli');
+    await shot('swarm-running');
+    writeFileSync(hold, '');
+    await page.locator('.column[data-column="landed"] .task').nth(3).waitFor({ timeout: 60_000 });
+    await page.locator('.badge.swarm-completed').waitFor();
+    expect((await card('docs').innerText()).replace(/\s+/g, ' ')).toContain('after api ✓ cli ✓');
+    expect(await page.locator('[data-fact="landed"]').innerText()).toBe('4 of 4');
+    expect(await page.getByRole('button', { name: 'Cancel swarm' }).count()).toBe(0);
+    await shot('swarm');
+    // The job link on a card opens that job's events.
+    await card('cli').getByRole('link').click();
+    await page.locator('#events .event.agent.result').waitFor();
+    await openView('Swarms');
+    const row = page.locator(`li.swarm-row[data-swarm="${swarmId}"]`);
+    await row.waitFor();
+    expect(await row.getAttribute('data-status')).toBe('completed');
+    expect(await row.innerText()).toContain('4/4 landed');
+    await shot('swarms');
+  });
+
+  it('is reachable by keyboard: a skip link first, views through the navigation, actions as buttons and links', async () => {
+    await page.goto(`${d.url}/#jobs`);
+    await page.reload();
+    await page.getByRole('heading', { name: /^Run a job/ }).waitFor();
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
+    expect(await page.locator('.skip').evaluate((el) => el.getBoundingClientRect().top >= 0)).toBe(true);
+    await page.keyboard.press('Enter');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('main');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('prompt');
     await page.getByRole('navigation').getByRole('link', { name: 'Jobs', exact: true }).focus();
     await page.keyboard.press('Tab');
     await page.keyboard.press('Tab');
@@ -265,15 +360,16 @@ describe.skipIf(!executablePath)('dashboard in Chromium', () => {
   it('fits a 420 px wide screen in every view without horizontal scrolling', async () => {
     await page.setViewportSize(NARROW);
     const id = (await page.evaluate(() => fetch('/jobs?limit=1&status=completed', { headers: { authorization: `Bearer ${localStorage.getItem('colony-token')}` } }).then((r) => r.json() as Promise<{ jobs: { id: string }[] }>))).jobs[0]!.id;
-    for (const view of ['jobs', `job/${id}`, 'merge-queue', 'reservations', 'memory']) {
+    const swarm = (await page.evaluate(() => fetch('/swarms?limit=1', { headers: { authorization: `Bearer ${localStorage.getItem('colony-token')}` } }).then((r) => r.json() as Promise<{ swarms: { swarm_id: string }[] }>))).swarms[0]!.swarm_id;
+    for (const view of ['swarms', `swarm/${swarm}`, 'jobs', `job/${id}`, 'merge-queue', 'reservations', 'memory']) {
       await page.goto(`${d.url}/#${view}`);
       await page.locator('.feed-live').waitFor();
       await page.locator(READY[view.split('/')[0]!]!).first().waitFor();
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
       expect(overflow, `horizontal overflow in #${view}`).toBeLessThanOrEqual(0);
-      if (view === 'jobs') {
+      if (view === 'jobs' || view.startsWith('swarm/')) {
         await page.evaluate(() => document.activeElement?.blur?.());
-        await shot('narrow-jobs');
+        await shot(view === 'jobs' ? 'narrow-jobs' : 'narrow-swarm');
       }
     }
     await page.setViewportSize(WIDE);

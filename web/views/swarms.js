@@ -98,9 +98,11 @@ function SwarmRow({ s }) {
 }
 
 export function SwarmsView() {
-  const { swarms: live } = useStore(feed);
+  const { swarms: live, features } = useStore(feed);
   const [listed, setListed] = useState(null);
+  const enabled = features?.swarms;
   useEffect(() => {
+    if (!enabled) return undefined;
     let stale = false;
     attempt('Load swarms', async () => {
       const r = await api('/swarms?limit=50');
@@ -109,7 +111,9 @@ export function SwarmsView() {
     return () => {
       stale = true;
     };
-  }, []);
+  }, [enabled]);
+  if (features === null) return html`<p class="muted">Connecting…</p>`;
+  if (!enabled) return html`<p class="empty card" data-state="unavailable">This daemon runs no swarms (<code>/swarms</code> is not served).</p>`;
   // The feed's views are newer than the list's, and name swarms started since.
   const merged = listed && [...new Map([...listed.map((s) => [s.swarm_id, s]), ...live]).values()].sort((a, b) => (a.created_at < b.created_at ? 1 : -1));
   return html`
