@@ -9,7 +9,8 @@ import { writeRemoteRecords, type Refusal } from './remote.js';
 import { RECORD_KINDS, type RecordKind, type WireRecord } from './wire.js';
 
 export type { Holder, ReserveResult, HeartbeatResult, ReservationMode } from './reservations.js';
-export type { ReadyTask, TaskListEntry, ClaimResult } from './tasks.js';
+export type { ReadyTask, TaskListEntry, TaskDetail, ClaimResult } from './tasks.js';
+export { MAX_TASK_RESERVE } from './tasks.js';
 export type { GcResult, GcOptions } from './gc.js';
 export type { GatherCursor } from './store.js';
 export type { Refusal } from './remote.js';
@@ -76,6 +77,12 @@ export class CoordService {
   }
   taskReady(input: Parameters<Tasks['ready']>[0] = {}): ReturnType<Tasks['ready']> {
     return this.tasks.ready(input);
+  }
+  taskGet(taskId: string): ReturnType<Tasks['get']> {
+    return this.tasks.get(taskId);
+  }
+  tasksOfRun(input: Parameters<Tasks['ofRun']>[0]): ReturnType<Tasks['ofRun']> {
+    return this.tasks.ofRun(input);
   }
   taskList(input: Parameters<Tasks['list']>[0] = {}): ReturnType<Tasks['list']> {
     return this.tasks.list(input);

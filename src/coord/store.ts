@@ -124,6 +124,8 @@ const SQL = {
       completed_at = COALESCE(coord_tasks.completed_at, excluded.completed_at),
       completed_by = COALESCE(coord_tasks.completed_by, excluded.completed_by)`,
   getTask: 'SELECT * FROM coord_tasks WHERE task_id = ?',
+  tasksOfRun: 'SELECT * FROM coord_tasks WHERE run_id = ? ORDER BY created_at, task_id LIMIT ?',
+  recordPayload: 'SELECT payload FROM coord_records WHERE record_id = ?',
   insertTaskDep: 'INSERT OR IGNORE INTO coord_task_deps (task_id, depends_on) VALUES (?, ?)',
   openDependencies: `SELECT d.depends_on FROM coord_task_deps d JOIN coord_tasks u ON u.task_id = d.depends_on
     WHERE d.task_id = ? AND u.completed_at IS NULL ORDER BY d.depends_on`,

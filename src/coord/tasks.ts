@@ -5,12 +5,20 @@ import type { ClaimRow, CoordStore, TaskRow } from './store.js';
 import { makeRecord } from './records.js';
 import { idList, iso, limitOf, requireId, requireRun, ttlMs } from './inputs.js';
 import type { WireRecord } from './wire.js';
+import { parseSymbols } from './symbols.js';
 
 export interface ReadyTask {
   task_id: string;
   description: string;
   priority: number;
   depends_on: string[];
+}
+
+/** A task with the files and symbols its creator said it will touch. */
+export interface TaskDetail extends ReadyTask {
+  run_id: string;
+  reserve: string[];
+  completed_at: string | null;
 }
 
 export interface TaskListEntry extends ReadyTask {
@@ -33,6 +41,8 @@ interface TaskPayload {
   depends_on: string[];
   completed_at: number | null;
   completed_by: string | null;
+  /** Files, symbols or globs the task will touch (absent when none were named). */
+  reserve?: string[];
 }
 
 interface ClaimPayload {
@@ -45,6 +55,8 @@ interface ClaimPayload {
 }
 
 const MAX_PRIORITY = 1_000_000;
+/** Symbols one task may name in `reserve`. */
+export const MAX_TASK_RESERVE = 100;
 
 /**
  * Tasks with dependencies, and claims on them: at most one live claim per task, taken in
@@ -58,7 +70,7 @@ export class Tasks {
     private readonly clock: Clock,
   ) {}
 
-  create(input: { run_id: string; description: string; priority?: number; depends_on?: string[] }): { task_id: string } {
+  create(input: { run_id: string; description: string; priority?: number; depends_on?: string[]; reserve?: string[] }): { task_id: string } {
     const runId = requireRun(input.run_id);
     if (typeof input.description !== 'string' || !input.description.trim()) {
       throw new InvalidInputError('description: required', { fields: ['description'] });
@@ -68,11 +80,14 @@ export class Tasks {
       throw new InvalidInputError(`priority: an integer within ±${MAX_PRIORITY}`, { fields: ['priority'] });
     }
     const dependsOn = idList('depends_on', input.depends_on ?? []);
+    const reserve = reserveList(input.reserve);
     return this.store.tx(() => {
       for (const d of dependsOn) this.taskOf(d, 'depends_on');
       const now = this.clock.now();
       const task_id = newId('task', now);
       const payload: TaskPayload = { task_id, run_id: runId, description: input.description, priority, depends_on: dependsOn, completed_at: null, completed_by: null };
+      // Only present when named, so tasks without it hash as they always did.
+      if (reserve.length) payload.reserve = reserve;
       this.applyTask(makeRecord('task', runId, { ...payload }, now, null));
       return { task_id };
     });
@@ -111,6 +126,8 @@ export class Tasks {
       completed_at: patch.completed_at ?? t.completed_at,
       completed_by: patch.completed_by ?? t.completed_by,
     };
+    const reserve = this.reserveOf(t);
+    if (reserve.length) payload.reserve = reserve;
     this.applyTask(makeRecord('task', t.run_id, { ...payload }, t.created_at, null));
   }
 
@@ -222,6 +239,38 @@ export class Tasks {
     });
   }
 
+  /** What the task's record says it will touch. */
+  private reserveOf(t: TaskRow): string[] {
+    const row = this.store.get<{ payload: string }>('recordPayload', t.record_id);
+    if (!row) return [];
+    const r = (JSON.parse(row.payload) as Partial<TaskPayload>).reserve;
+    return Array.isArray(r) ? r.filter((s): s is string => typeof s === 'string') : [];
+  }
+
+  private detail(t: TaskRow): TaskDetail {
+    return {
+      task_id: t.task_id,
+      run_id: t.run_id,
+      description: t.description,
+      priority: t.priority,
+      depends_on: JSON.parse(t.depends_on) as string[],
+      reserve: this.reserveOf(t),
+      completed_at: t.completed_at === null ? null : iso(t.completed_at),
+    };
+  }
+
+  /** One task with its reserve list; undefined when there is no such task. */
+  get(taskId: string): TaskDetail | undefined {
+    const t = this.store.get<TaskRow>('getTask', requireId('task_id', taskId));
+    return t ? this.detail(t) : undefined;
+  }
+
+  /** Tasks a run created, oldest first (a planner's output). */
+  ofRun(input: { run_id: string; limit?: number }): TaskDetail[] {
+    const limit = limitOf(input.limit, 1000, 10_000);
+    return this.store.all<TaskRow>('tasksOfRun', requireRun(input.run_id), limit).map((t) => this.detail(t));
+  }
+
   /** Ready tasks by priority (highest first), then age. */
   ready(input: { limit?: number } = {}): { tasks: ReadyTask[] } {
     const limit = limitOf(input.limit, 50, 1000);
@@ -249,4 +298,18 @@ export class Tasks {
       })),
     };
   }
+}
+
+/** A task's `reserve`: bounded, deduplicated, each a valid file, symbol or glob. */
+function reserveList(value: unknown): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || value.length > MAX_TASK_RESERVE) {
+    throw new InvalidInputError(`reserve: an array of at most ${MAX_TASK_RESERVE} files, symbols or globs`, { fields: ['reserve'] });
+  }
+  try {
+    parseSymbols(value);
+  } catch (err) {
+    throw new InvalidInputError(`reserve: ${(err as Error).message.replace(/^symbols: /, '')}`, { fields: ['reserve'] });
+  }
+  return [...new Set(value as string[])];
 }

@@ -32,6 +32,7 @@ import { startSyncLoop } from '../coord/sync/index.js';
 import { startGcLoop } from '../coord/gc.js';
 import { LandService } from '../land/index.js';
 import { jobTools } from '../mcp/tools/jobs.js';
+import { SwarmService } from '../swarm/index.js';
 
 export interface DaemonOptions {
   config: ColonyConfig;
@@ -48,6 +49,7 @@ export interface Daemon {
   token: string;
   runner: Runner;
   land: LandService;
+  swarms: SwarmService;
   coord: CoordService;
   memory: MemoryService;
   reembedder: Reembedder;
@@ -192,6 +194,7 @@ async function startLocked(
     reembedder.start();
   })();
   land.attach(runner);
+  const swarms = new SwarmService({ db, clock, logger: logger.child({ component: 'swarm' }), coord, runner, land, defaultAgent: config.default_agent });
   const toolDefs: ToolDef[] = [...coordTools(coord), ...memoryTools(memory, recallPool), ...jobTools(runner, land)];
   const tools = buildToolMap(toolDefs);
 
@@ -202,6 +205,7 @@ async function startLocked(
     logger,
     runner,
     land,
+    swarms,
     coord,
     memory,
     tools,
@@ -231,6 +235,7 @@ async function startLocked(
   });
   runner.start();
   await land.start();
+  swarms.start();
   const stopSync =
     config.hub_url && config.repo_id && config.sync_every > 0
       ? startSyncLoop(coord, { hubUrl: config.hub_url, repoId: config.repo_id, identityFile: paths.identityKey }, config.sync_every, logger.child({ component: 'sync' }))
@@ -248,6 +253,8 @@ async function startLocked(
       shuttingDown = true;
       stopSync();
       stopGc();
+      // Swarms first: the jobs shutdown cancels are retried by the next daemon, not this one.
+      swarms.stop();
       // Stop taking work first, then let running jobs finish within the grace period.
       await runner.shutdown(config.shutdown_grace * 1000);
       await land.stop();
@@ -266,5 +273,5 @@ async function startLocked(
     return closing;
   };
 
-  return { config, paths, db, url, token, runner, land, coord, memory, reembedder, tools, socket, app, logger, close };
+  return { config, paths, db, url, token, runner, land, swarms, coord, memory, reembedder, tools, socket, app, logger, close };
 }

@@ -4,6 +4,7 @@ import { coordMigrations } from '../coord/migrations.js';
 import { syncMigrations } from '../coord/sync/migrations.js';
 import { memoryMigrations } from '../memory/migrations.js';
 import { landMigrations } from '../land/migrations.js';
+import { swarmMigrations } from '../swarm/migrations.js';
 
 /**
  * Every migration of the colony database, in one global numbered sequence. Each domain owns
@@ -15,5 +16,6 @@ export const colonyMigrations: Migration[] = [
   ...syncMigrations,
   ...memoryMigrations,
   ...landMigrations,
+  ...swarmMigrations,
   // domain migrations: add spread lines here
 ];

@@ -15,6 +15,7 @@ import { mcpRoutes } from './routes/mcp.js';
 import { memoryRoutes } from './routes/memory.js';
 import { eventRoutes } from './routes/events.js';
 import { landRoutes } from './routes/land.js';
+import { swarmRoutes } from './routes/swarms.js';
 
 /** The daemon's HTTP API: one route module per domain, auth and error shape shared. */
 export function buildApp(deps: AppDeps): FastifyInstance {
@@ -57,6 +58,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   mcpRoutes(app, deps);
   eventRoutes(app, deps);
   landRoutes(app, deps);
+  swarmRoutes(app, deps);
   // domain routes: add one line per route module here
   return app;
 }

@@ -5,6 +5,7 @@ import type { LandService } from '../land/index.js';
 import type { ToolDef } from '../mcp/tool.js';
 import type { CoordService } from '../coord/service.js';
 import type { MemoryService } from '../memory/service.js';
+import type { SwarmService } from '../swarm/index.js';
 
 /** What the HTTP adapter needs from the daemon; domain objects, no transport. */
 export interface AppDeps {
@@ -16,6 +17,7 @@ export interface AppDeps {
   land: LandService;
   coord: CoordService;
   memory: MemoryService;
+  swarms: SwarmService;
   /** Every MCP tool, by name; the JSON routes and /mcp call these. */
   tools: ReadonlyMap<string, ToolDef>;
   isShuttingDown: () => boolean;

@@ -19,7 +19,8 @@ interface Snapshot {
  * `reservations` / `memory` / `runner` (slots and queue) / `land` (the merge queue as
  * `GET /merge-queue` shows it) with the whole current state whenever it changes. Coordination
  * and memory keep no change feed, so one shared timer compares them while at least one client
- * listens; job transitions and merge-queue events compare at once.
+ * listens; job transitions and merge-queue events compare at once. `swarm` carries a swarm's
+ * whole view on every change (the unfinished ones right after `hello`).
  */
 export function eventRoutes(app: FastifyInstance, deps: AppDeps): void {
   const listeners = new Set<SseStream>();
@@ -67,6 +68,7 @@ export function eventRoutes(app: FastifyInstance, deps: AppDeps): void {
         nudge();
       }),
       deps.land.subscribe(nudge),
+      deps.swarms.subscribe((v) => broadcast('swarm', JSON.stringify(v))),
     ];
     timer = setInterval(compare, WATCH_MS);
     timer.unref();
@@ -94,6 +96,7 @@ export function eventRoutes(app: FastifyInstance, deps: AppDeps): void {
   app.get('/events', async (req, reply) => {
     const sse = openSse(req, reply);
     sse.send({ event: 'hello', data: JSON.stringify({ version: deps.version, features: features() }) });
+    for (const v of deps.swarms.unfinished()) sse.send({ event: 'swarm', data: JSON.stringify(v) });
     if (listeners.size === 0) start();
     // Others see only what changed; then the newcomer gets the whole current state.
     compare();

@@ -59,13 +59,14 @@ export function coordTools(coord: CoordService): ToolDef[] {
     }),
     defineTool({
       name: 'task_create',
-      description: 'Create a task others can claim; optionally after other tasks.',
+      description: 'Create a task others can claim; optionally after other tasks, naming the files or symbols it will touch (reserve).',
       input: z
         .object({
           run_id: runId,
           description: z.string().min(1).max(10_000),
           priority: z.number().int().min(-1_000_000).max(1_000_000).optional(),
           depends_on: z.array(z.string().min(1).max(100)).max(1000).optional(),
+          reserve: z.array(z.string().min(1).max(1024)).max(100).optional().describe('files, symbols or globs the task will touch (a swarm reserves them for its job)'),
         })
         .strict(),
       handler: (a) => coord.taskCreate(a),

@@ -1,0 +1,135 @@
+import type { Statement } from 'better-sqlite3';
+import type { Db } from '../lib/sqlite.js';
+import type { PermissionLevel } from '../runner/agents/permissions.js';
+import type { SwarmSource, SwarmStatus, SwarmTask, TaskState } from './types.js';
+
+/** A swarm run as stored (times in ms). */
+export interface SwarmRun {
+  id: string;
+  status: SwarmStatus;
+  goal: string | null;
+  source: SwarmSource;
+  agents: number;
+  agent: string;
+  model: string | null;
+  permissions: PermissionLevel | null;
+  timeout_s: number | null;
+  max_attempts: number;
+  planner_job_id: string | null;
+  error: string | null;
+  failed_attempts: number;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+}
+
+interface TaskRow {
+  swarm_id: string;
+  task_id: string;
+  ord: number;
+  key: string | null;
+  description: string;
+  depends_on: string;
+  reserve: string;
+  priority: number;
+  state: TaskState;
+  attempts: number;
+  job_id: string | null;
+  job_ids: string;
+  worker: number | null;
+  reason: string | null;
+}
+
+export type NewSwarmRun = Omit<SwarmRun, 'error' | 'failed_attempts' | 'finished_at'>;
+export type RunPatch = Partial<Pick<SwarmRun, 'status' | 'planner_job_id' | 'error' | 'failed_attempts' | 'started_at' | 'finished_at'>>;
+export type TaskPatch = Partial<Pick<SwarmTask, 'state' | 'attempts' | 'job_id' | 'job_ids' | 'worker' | 'reason'>>;
+
+const toTask = (r: TaskRow): SwarmTask => ({
+  task_id: r.task_id,
+  key: r.key,
+  description: r.description,
+  depends_on: JSON.parse(r.depends_on) as string[],
+  reserve: JSON.parse(r.reserve) as string[],
+  priority: r.priority,
+  state: r.state,
+  attempts: r.attempts,
+  job_id: r.job_id,
+  job_ids: JSON.parse(r.job_ids) as string[],
+  worker: r.worker,
+  reason: r.reason,
+});
+
+/** Every SQL statement of the swarm domain. */
+export class SwarmStore {
+  private readonly s: Record<string, Statement>;
+
+  constructor(private readonly db: Db) {
+    const p = (sql: string): Statement => db.prepare(sql);
+    this.s = {
+      insertRun: p(`INSERT INTO swarm_runs (id, status, goal, source, agents, agent, model, permissions, timeout_s, max_attempts, planner_job_id, created_at, started_at)
+        VALUES (@id, @status, @goal, @source, @agents, @agent, @model, @permissions, @timeout_s, @max_attempts, @planner_job_id, @created_at, @started_at)`),
+      getRun: p('SELECT * FROM swarm_runs WHERE id = ?'),
+      listRuns: p('SELECT * FROM swarm_runs ORDER BY seq DESC LIMIT ?'),
+      openRuns: p("SELECT * FROM swarm_runs WHERE status IN ('planning', 'running') ORDER BY seq"),
+      insertTask: p(`INSERT INTO swarm_tasks (swarm_id, task_id, ord, key, description, depends_on, reserve, priority, state)
+        VALUES (@swarm_id, @task_id, @ord, @key, @description, @depends_on, @reserve, @priority, @state)`),
+      tasksOf: p('SELECT * FROM swarm_tasks WHERE swarm_id = ? ORDER BY ord'),
+    };
+  }
+
+  tx<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  insertRun(run: NewSwarmRun): void {
+    this.s.insertRun!.run(run);
+  }
+
+  run(id: string): SwarmRun | undefined {
+    return this.s.getRun!.get(id) as SwarmRun | undefined;
+  }
+
+  runs(limit: number): SwarmRun[] {
+    return this.s.listRuns!.all(limit) as SwarmRun[];
+  }
+
+  openRuns(): SwarmRun[] {
+    return this.s.openRuns!.all() as SwarmRun[];
+  }
+
+  updateRun(id: string, patch: RunPatch): void {
+    const keys = Object.keys(patch);
+    if (!keys.length) return;
+    // Column names come from the RunPatch type, never from input.
+    this.db.prepare(`UPDATE swarm_runs SET ${keys.map((k) => `${k} = @${k}`).join(', ')} WHERE id = @id`).run({ ...patch, id });
+  }
+
+  insertTasks(swarmId: string, tasks: Omit<SwarmTask, 'state' | 'attempts' | 'job_id' | 'job_ids' | 'worker' | 'reason'>[]): void {
+    tasks.forEach((t, ord) =>
+      this.s.insertTask!.run({
+        swarm_id: swarmId,
+        task_id: t.task_id,
+        ord,
+        key: t.key,
+        description: t.description,
+        depends_on: JSON.stringify(t.depends_on),
+        reserve: JSON.stringify(t.reserve),
+        priority: t.priority,
+        state: 'waiting',
+      }),
+    );
+  }
+
+  tasks(swarmId: string): SwarmTask[] {
+    return (this.s.tasksOf!.all(swarmId) as TaskRow[]).map(toTask);
+  }
+
+  updateTask(swarmId: string, taskId: string, patch: TaskPatch): void {
+    const keys = Object.keys(patch) as (keyof TaskPatch)[];
+    if (!keys.length) return;
+    const values: Record<string, unknown> = { swarm_id: swarmId, task_id: taskId };
+    for (const k of keys) values[k] = k === 'job_ids' ? JSON.stringify(patch.job_ids) : patch[k];
+    // Column names come from the TaskPatch type, never from input.
+    this.db.prepare(`UPDATE swarm_tasks SET ${keys.map((k) => `${k} = @${k}`).join(', ')} WHERE swarm_id = @swarm_id AND task_id = @task_id`).run(values);
+  }
+}
