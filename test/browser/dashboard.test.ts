@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { Daemon } from '../../src/daemon/daemon.js';
-import { api, ROOT, startTestDaemon, TEST_TOKEN, waitJob, waitUntil } from '../helpers/daemon.js';
+import { api, fakeAgents, ROOT, startTestDaemon, TEST_TOKEN, waitJob, waitUntil } from '../helpers/daemon.js';
 import { makeTempRepo, tempDir } from '../helpers/repo.js';
 
 // Browser globals used inside page.evaluate callbacks (this file compiles against Node's types).
@@ -58,7 +58,9 @@ describe.skipIf(!executablePath)('dashboard in Chromium', () => {
   beforeAll(async () => {
     repo = makeTempRepo({ 'README.md': '# demo\n', 'src/app.ts': 'export function main() {}\n' });
     scratch = tempDir('colony-browser-');
-    d = await startTestDaemon(repo.dir, { max_concurrency: 2 });
+    // `chatty` prints many log lines: a long event list.
+    const chatty = { type: 'command', argv: [process.execPath, '-e', 'for (let i = 1; i <= 1200; i++) console.log(`line ${i}`)'] };
+    d = await startTestDaemon(repo.dir, { max_concurrency: 2, agents: { ...fakeAgents(), chatty } });
     browser = await chromium.launch({
       executablePath,
       headless: true,
@@ -80,7 +82,12 @@ describe.skipIf(!executablePath)('dashboard in Chromium', () => {
     scratch?.cleanup();
   });
 
-  const shot = (name: string, p: Page = page): Promise<Buffer> => p.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
+  /** A screenshot of the view itself: passing notices (they close by themselves) are dismissed first. */
+  const shot = async (name: string, p: Page = page): Promise<Buffer> => {
+    const close = p.locator('.notice.info button');
+    while ((await close.count()) > 0) await close.first().click();
+    return p.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
+  };
   const jobRow = (id: string) => page.locator(`li.job[data-job="${id}"]`);
   const openView = (name: string) => page.getByRole('navigation').getByRole('link', { name, exact: true }).click();
 
@@ -144,6 +151,26 @@ describe.skipIf(!executablePath)('dashboard in Chromium', () => {
     expect(text).toMatch(/completed/);
     expect(text).not.toContain('{"type"');
     await shot('job');
+  });
+
+  it('pages a long event list and shows the raw events on demand', async () => {
+    const { body } = await api(d.url, 'POST', '/execute', { prompt: 'talk a lot', agent: 'chatty' });
+    await waitJob(d.url, body.job_id);
+    await page.goto(`${d.url}/#job/${body.job_id}`);
+    const events = page.locator('#events');
+    await events.getByText('line 1200', { exact: true }).waitFor();
+    await events.locator('.event.status').filter({ hasText: 'completed' }).waitFor();
+    const total = (await page.getByRole('heading', { name: /^Events/ }).innerText()).match(/Events (\d+)/)![1]!;
+    expect(Number(total)).toBeGreaterThan(1200);
+    // The latest 500 at first (and a button for the earlier ones), 500 more per press.
+    expect(await events.locator('li.event').count()).toBe(501);
+    await events.getByRole('button', { name: 'Show 500 earlier events' }).click();
+    await expect.poll(() => events.locator('li.event').count()).toBe(1001);
+    await events.getByText('line 1', { exact: true }).waitFor({ state: 'detached' });
+    await page.getByLabel('raw JSON').check();
+    expect(await events.locator('.event.raw').first().innerText()).toMatch(/"type": "(status|log|agent)"/);
+    await page.getByLabel('raw JSON').uncheck();
+    expect(await events.locator('.event.raw').count()).toBe(0);
   });
 
   it('cancels a running job from the list with the Cancel button', async () => {

@@ -11,8 +11,8 @@ import { StatusBadge, cancelJob } from './jobs.js';
 
 const FINISHED = new Set(['completed', 'failed', 'timed_out', 'cancelled']);
 const CLIP = 600;
-/** Events kept on the page: a long run's whole log would slow every update. */
-const SHOWN = 2000;
+/** Events rendered at first, and how many more each "earlier events" press adds: a long run's whole log would slow every update. */
+const SHOWN = 500;
 
 const time = (iso) => new Date(iso).toLocaleTimeString();
 
@@ -54,8 +54,9 @@ function AgentEvent({ d }) {
   }
 }
 
-function EventLine({ e }) {
+function EventLine({ e, raw }) {
   const d = e.data;
+  if (raw) return html`<li class="event raw"><time datetime=${e.at}>${time(e.at)}</time><pre>${JSON.stringify(e, null, 2)}</pre></li>`;
   let body;
   let kind = e.type;
   if (e.type === 'status') {
@@ -107,6 +108,8 @@ export function JobView({ id }) {
   const [missing, setMissing] = useState(null);
   const [events, setEvents] = useState([]);
   const [streamState, setStreamState] = useState('connecting');
+  const [limit, setLimit] = useState(SHOWN);
+  const [raw, setRaw] = useState(false);
   const eventsRef = useRef(null);
   const endRef = useRef(null);
 
@@ -124,6 +127,7 @@ export function JobView({ id }) {
     setJob(null);
     setMissing(null);
     setEvents([]);
+    setLimit(SHOWN);
     const load = () =>
       api(`/jobs/${encodeURIComponent(id)}`).then(
         (j) => !stale && setJob(j),
@@ -159,10 +163,14 @@ export function JobView({ id }) {
     <p><a href="#jobs">← all jobs</a></p>
     ${missing ? html`<p class="error" role="alert">${missing}</p>` : job ? html`<${Summary} job=${job} />` : html`<p class="muted">Loading…</p>`}
     <section class="card" aria-labelledby="events-title">
-      <h2 id="events-title" tabindex="-1" ref=${eventsRef}>Events <span class="muted">${events.length} · ${streamState === 'ended' ? 'finished' : streamState}</span></h2>
+      <div class="row spread">
+        <h2 id="events-title" tabindex="-1" ref=${eventsRef}>Events <span class="muted">${events.length} · ${streamState === 'ended' ? 'finished' : streamState}</span></h2>
+        <label><input type="checkbox" checked=${raw} onChange=${(ev) => setRaw(ev.currentTarget.checked)} /> raw JSON</label>
+      </div>
       <ol class="events" id="events">
-        ${events.length > SHOWN && html`<li class="event muted">${(events.length - SHOWN).toLocaleString()} earlier events not shown (<code>colony jobs logs ${id}</code> has them all)</li>`}
-        ${events.slice(-SHOWN).map((e) => html`<${EventLine} key=${e.id} e=${e} />`)}
+        ${events.length > limit &&
+        html`<li class="event earlier"><span></span><div><button onClick=${() => setLimit((n) => n + SHOWN)}>Show ${Math.min(SHOWN, events.length - limit).toLocaleString()} earlier events</button> <span class="muted">(${(events.length - limit).toLocaleString()} not shown)</span></div></li>`}
+        ${events.slice(-limit).map((e) => html`<${EventLine} key=${e.id} e=${e} raw=${raw} />`)}
         <li ref=${endRef} class="end" aria-hidden="true"></li>
       </ol>
     </section>`;

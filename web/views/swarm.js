@@ -35,13 +35,16 @@ function TaskCard({ t, byId, agent }) {
       return html` <span class=${`chip dep ${dep?.state === 'landed' ? 'done' : ''}`} title=${dep?.description ?? id}>${dep ? name(dep) : id}${dep?.state === 'landed' ? ' ✓' : ''}</span>`;
     })}</p>`}
     ${t.reserve.length > 0 && html`<ul class="chips">${t.reserve.map((r) => html`<li class="chip mono">${r}</li>`)}</ul>`}
-    <p class="small muted">
-      ${t.worker !== null && html`<span class="worker">worker ${t.worker} · ${agent}</span>`}
-      ${t.job_id && html` · <a class="mono" href=${`#job/${encodeURIComponent(t.job_id)}`} aria-label=${`job ${t.job_id} of ${name(t)}`}>${t.job_id}</a>`}
-      ${t.attempts > 1 && html` · attempt ${t.attempts}`}
-      ${t.job_ids.length > 1 && html` · ${plural(t.job_ids.length, 'job')}`}
-    </p>
-    ${t.reason && html`<p class="small error">${t.reason}</p>`}
+    ${(t.worker !== null || t.job_id) &&
+    html`<p class="small muted">${[
+      t.worker !== null && html`<span class="worker">worker ${t.worker} · ${agent}</span>`,
+      t.job_id && html`<a class="mono" href=${`#job/${encodeURIComponent(t.job_id)}`} aria-label=${`job ${t.job_id} of ${name(t)}`}>${t.job_id}</a>`,
+      t.attempts > 1 && `attempt ${t.attempts}`,
+      t.job_ids.length > 1 && plural(t.job_ids.length, 'job'),
+    ]
+      .filter(Boolean)
+      .map((part, i) => html`${i > 0 ? ' · ' : ''}${part}`)}</p>`}
+    ${t.reason && html`<p class=${`small ${t.state === 'stuck' ? 'error' : 'muted'}`}>${t.reason}</p>`}
   </li>`;
 }
 
