@@ -11,6 +11,7 @@ const SCENARIOS: Record<string, () => Promise<{ default: BenchScenario }>> = {
   'memory-quality': () => import('./memory-quality.js'),
   'cli-startup': () => import('./cli-startup.js'),
   land: () => import('./land.js'),
+  swarm: () => import('./swarm.js'),
   // scenarios: add one line per bench module here
 };
 

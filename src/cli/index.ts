@@ -22,6 +22,7 @@ const GROUPS: Record<string, () => Promise<Register>> = {
   memory: async () => (await import('./memory.js')).registerMemory,
   land: async () => (await import('./land.js')).registerLand,
   queue: async () => (await import('./land.js')).registerQueue,
+  swarm: async () => (await import('./swarm.js')).registerSwarm,
 };
 
 function newProgram(): Command {

@@ -30,6 +30,7 @@ const PAYLOADS: Record<RecordKind, z.ZodTypeAny> = {
     depends_on: z.array(str),
     completed_at: ms.nullable(),
     completed_by: z.string().nullable(),
+    reserve: z.array(str).max(100).optional(),
   }),
   claim: z.object({ task_id: str, claimer_run_id: str, claimed_at: ms, expires_at: ms, abandoned: z.boolean().optional() }),
 };

@@ -11,9 +11,11 @@ import type { LandEvent } from '../land/types.js';
 import { describeEvidence } from '../land/policy.js';
 import type { SubmitResult } from '../runner/runner.js';
 import { FINISHED_STATUSES, type ExecuteRequest, type JobEvent, type JobRecord } from '../runner/types.js';
-import { SwarmStore, type SwarmRun, type TaskPatch } from './store.js';
+import { SwarmStore, type NewSwarmTask, type SwarmRun, type TaskPatch } from './store.js';
 import { DEFAULT_AGENTS, DEFAULT_MAX_ATTEMPTS, MAX_SWARM_TASKS, orderSpecs } from './specs.js';
 import { plannerPrompt, workerPrompt } from './prompts.js';
+import { settleDependencies } from './dependencies.js';
+import { swarmView } from './view.js';
 import { SETTLED_TASK_STATES, TERMINAL_SWARM_STATUSES, type SwarmRequest, type SwarmTask, type SwarmView } from './types.js';
 
 /** What a swarm needs of the runner. */
@@ -21,6 +23,7 @@ export interface SwarmRunnerPort {
   submit(req: ExecuteRequest): SubmitResult;
   get(id: string): JobRecord;
   cancel(id: string): JobRecord;
+  agentNames(): string[];
   subscribeAll(listener: (e: JobEvent) => void): () => void;
 }
 
@@ -117,14 +120,19 @@ export class SwarmService {
 
   /** Start a swarm (validated input, see specs.ts). Its work starts on the next turn of the event loop. */
   create(req: SwarmRequest): SwarmView {
-    if (this.stopped) throw new ColonyError('shutting_down', 'the daemon is shutting down', 503);
+    if (this.stopped) throw new ColonyError('shutting_down', 'swarms are not running: the daemon is starting or shutting down', 503);
+    const agent = req.agent ?? this.o.defaultAgent;
+    // Refused now, not once per task when its job is submitted.
+    if (!this.o.runner.agentNames().includes(agent)) {
+      throw new InvalidInputError(`agent: unknown agent '${agent}'; configured agents: ${this.o.runner.agentNames().join(', ')}`, { fields: ['agent'] });
+    }
     const now = this.o.clock.now();
     const id = newId('swarm', now);
     const base = {
       id,
       goal: req.plan ?? null,
       agents: req.agents ?? DEFAULT_AGENTS,
-      agent: req.agent ?? this.o.defaultAgent,
+      agent,
       model: req.model ?? null,
       permissions: req.permissions ?? null,
       timeout_s: req.timeout_s ?? null,
@@ -184,7 +192,7 @@ export class SwarmService {
   }
 
   /** The specs as coord tasks owned by the swarm's run, dependencies mapped to task ids. */
-  private createTasks(swarmId: string, specs: NonNullable<SwarmRequest['tasks']>): Omit<SwarmTask, 'state' | 'attempts' | 'job_id' | 'job_ids' | 'worker' | 'reason'>[] {
+  private createTasks(swarmId: string, specs: NonNullable<SwarmRequest['tasks']>): NewSwarmTask[] {
     const ordered = orderSpecs(specs);
     specs.forEach((s, i) => {
       try {
@@ -195,7 +203,7 @@ export class SwarmService {
     });
     const idOf = new Map<string, string>();
     return ordered.map((s) => {
-      const depends_on = (s.depends_on ?? []).map((k) => idOf.get(k)!);
+      const depends_on = [...new Set((s.depends_on ?? []).map((k) => idOf.get(k)!))];
       const { task_id } = this.o.coord.taskCreate({
         run_id: swarmId,
         description: s.description,
@@ -208,11 +216,15 @@ export class SwarmService {
     });
   }
 
-  /** The repository's open tasks: not completed, not claimed by anyone (at most MAX_SWARM_TASKS, oldest first). */
-  private openTasks(): Omit<SwarmTask, 'state' | 'attempts' | 'job_id' | 'job_ids' | 'worker' | 'reason'>[] {
+  /**
+   * The repository's open tasks: not completed, not claimed, not another unfinished swarm's
+   * (at most MAX_SWARM_TASKS, oldest first).
+   */
+  private openTasks(): NewSwarmTask[] {
+    const taken = this.store.tasksOfOpenRuns();
     const open = this.o.coord
       .taskList({ limit: 10_000 })
-      .tasks.filter((t) => t.completed_at === null && t.claimed_by === null)
+      .tasks.filter((t) => t.completed_at === null && t.claimed_by === null && !taken.has(t.task_id))
       .slice(0, MAX_SWARM_TASKS);
     if (!open.length) throw new InvalidInputError('tasks: the repository has no open tasks; give plan (a goal) or tasks', { fields: ['tasks'] });
     return open.map((t) => ({
@@ -270,7 +282,6 @@ export class SwarmService {
       if (run.status !== 'running') return;
     }
     const tasks = this.store.tasks(swarmId);
-    const byId = new Map(tasks.map((t) => [t.task_id, t]));
     const update = (t: SwarmTask, patch: TaskPatch): void => {
       Object.assign(t, patch);
       this.store.updateTask(swarmId, t.task_id, patch);
@@ -282,7 +293,9 @@ export class SwarmService {
     };
 
     for (const t of tasks) if (t.state === 'running' || t.state === 'landing') this.follow(run, t, tasks, update, failAttempt, () => failed++);
-    this.settleDependencies(tasks, byId, update);
+    // Not the swarm's to run: a dependency outside it is satisfied only once whoever owns it completes it.
+    const outsideOpen = (taskId: string): boolean => this.o.coord.taskGet(taskId)?.completed_at === null;
+    for (const { task, patch } of settleDependencies(tasks, outsideOpen)) update(task, patch);
     this.dispatch(run, tasks, update, failAttempt);
     if (failed) this.store.updateRun(swarmId, { failed_attempts: run.failed_attempts + failed });
 
@@ -298,7 +311,12 @@ export class SwarmService {
     const job = this.jobOf(run.planner_job_id!);
     if (job && !FINISHED_STATUSES.has(job.status)) return false;
     if (!job || job.status !== 'completed') {
-      this.finish(run.id, 'failed', `the planner job ${run.planner_job_id} ${job ? job.status : 'is gone'}${job?.error ? `: ${job.error}` : ''}`);
+      const why = `the planner job ${run.planner_job_id} ${job ? job.status : 'is gone'}${job?.error ? `: ${job.error}` : ''}`;
+      // While planning, failed attempts are the planner's: it gets max_attempts like a task.
+      const failed = run.failed_attempts + 1;
+      if (failed < run.max_attempts && this.replan(run, failed, why)) return false;
+      this.store.updateRun(run.id, { failed_attempts: failed });
+      this.finish(run.id, 'failed', why);
       return true;
     }
     // The planner names the swarm as its run; one that used its own job id is taken too.
@@ -309,14 +327,36 @@ export class SwarmService {
       this.finish(run.id, 'failed', `the planner job ${run.planner_job_id} completed without creating any task`);
       return true;
     }
+    // Shown dependencies first (tasks created in the same millisecond have no order of their own).
+    const ids = new Set(created.map((t) => t.task_id));
+    const byId = new Map(created.map((t) => [t.task_id, t]));
+    const ordered = orderSpecs(created.map((t) => ({ id: t.task_id, description: t.description, depends_on: t.depends_on.filter((d) => ids.has(d)) }))).map((s) => byId.get(s.id!)!);
     this.store.tx(() => {
       this.store.insertTasks(
         run.id,
-        created.map((t) => ({ task_id: t.task_id, key: null, description: t.description, depends_on: t.depends_on, reserve: t.reserve, priority: t.priority })),
+        ordered.map((t) => ({ task_id: t.task_id, key: null, description: t.description, depends_on: t.depends_on, reserve: t.reserve, priority: t.priority })),
       );
-      this.store.updateRun(run.id, { status: 'running' });
+      this.store.updateRun(run.id, { status: 'running', error: null });
     });
     return true;
+  }
+
+  /** A new planner job after a failed one (an interrupted daemon, say); false when it cannot start. */
+  private replan(run: SwarmRun, failed: number, why: string): boolean {
+    try {
+      const job = this.o.runner.submit({
+        ...this.jobSettings(run),
+        prompt: plannerPrompt(run.goal!, run.id, run.agents),
+        metadata: { swarm_id: run.id, role: 'planner', attempt: failed + 1 },
+        source: 'swarm',
+      });
+      this.jobs.set(job.job_id, run.id);
+      this.store.updateRun(run.id, { planner_job_id: job.job_id, failed_attempts: failed, error: why });
+      return true;
+    } catch (err) {
+      this.o.logger.warn({ swarm_id: run.id, err: (err as Error).message }, 'could not start the planner again');
+      return false;
+    }
   }
 
   /**
@@ -355,34 +395,6 @@ export class SwarmService {
       countFailure();
       this.jobs.set(next, run.id);
       update(t, { state: 'running', job_id: next, job_ids: [...t.job_ids, next], attempts: t.attempts + 1, worker: t.worker ?? this.freeWorker(run, tasks), reason: `follow-up after: ${why}` });
-    }
-  }
-
-  /** Waiting ↔ ready by dependencies; a stuck or cancelled dependency makes its dependants stuck. */
-  private settleDependencies(tasks: SwarmTask[], byId: Map<string, SwarmTask>, update: (t: SwarmTask, p: TaskPatch) => void): void {
-    for (let changed = true; changed; ) {
-      changed = false;
-      for (const t of tasks) {
-        if (t.state !== 'waiting' && t.state !== 'ready') continue;
-        let blocked: SwarmTask | undefined;
-        let waitingOn: string | undefined;
-        for (const d of t.depends_on) {
-          const own = byId.get(d);
-          if (own) {
-            if (own.state === 'stuck' || own.state === 'cancelled') blocked ??= own;
-            else if (own.state !== 'landed') waitingOn ??= `waiting on ${own.key ?? own.task_id}`;
-          } else if (this.o.coord.taskGet(d)?.completed_at === null) {
-            // Not the swarm's to run: satisfied only once whoever owns it completes it.
-            waitingOn ??= `waiting on ${d}, a task outside this swarm`;
-          }
-        }
-        if (blocked) {
-          update(t, { state: 'stuck', reason: `blocked by ${blocked.key ?? blocked.task_id}` });
-          changed = true;
-        } else if (waitingOn) {
-          if (t.state !== 'waiting' || t.reason !== waitingOn) update(t, { state: 'waiting', reason: waitingOn });
-        } else if (t.state === 'waiting') update(t, { state: 'ready', reason: null });
-      }
     }
   }
 
@@ -441,45 +453,7 @@ export class SwarmService {
   }
 
   private view(run: SwarmRun): SwarmView {
-    const tasks = this.store.tasks(run.id);
-    const usage = { cost_usd: 0, input_tokens: 0, output_tokens: 0 };
-    for (const id of [...(run.planner_job_id ? [run.planner_job_id] : []), ...tasks.flatMap((t) => t.job_ids)]) {
-      const u = this.jobOf(id)?.usage;
-      if (!u) continue;
-      usage.cost_usd += u.total_cost_usd ?? 0;
-      usage.input_tokens += u.input_tokens ?? 0;
-      usage.output_tokens += u.output_tokens ?? 0;
-    }
-    const count = (...states: SwarmTask['state'][]): number => tasks.filter((t) => states.includes(t.state)).length;
-    const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
-    return {
-      swarm_id: run.id,
-      status: run.status,
-      goal: run.goal,
-      source: run.source,
-      agents: run.agents,
-      agent: run.agent,
-      model: run.model,
-      max_attempts: run.max_attempts,
-      created_at: iso(run.created_at)!,
-      started_at: iso(run.started_at),
-      finished_at: iso(run.finished_at),
-      planner_job_id: run.planner_job_id,
-      error: run.error,
-      tasks,
-      summary: {
-        total: tasks.length,
-        landed: count('landed'),
-        running: count('running', 'landing'),
-        waiting: count('waiting', 'ready'),
-        stuck: count('stuck'),
-        failed_attempts: run.failed_attempts,
-        cost_usd: Math.round(usage.cost_usd * 1e6) / 1e6,
-        input_tokens: usage.input_tokens,
-        output_tokens: usage.output_tokens,
-        wall_ms: (run.finished_at ?? this.o.clock.now()) - run.created_at,
-      },
-    };
+    return swarmView(run, this.store.tasks(run.id), (id) => this.jobOf(id)?.usage, this.o.clock.now());
   }
 
   // ---- small helpers

@@ -40,6 +40,8 @@ interface TaskRow {
   reason: string | null;
 }
 
+/** A task as a swarm first takes it: what it is, before any work. */
+export type NewSwarmTask = Pick<SwarmTask, 'task_id' | 'key' | 'description' | 'depends_on' | 'reserve' | 'priority'>;
 export type NewSwarmRun = Omit<SwarmRun, 'error' | 'failed_attempts' | 'finished_at'>;
 export type RunPatch = Partial<Pick<SwarmRun, 'status' | 'planner_job_id' | 'error' | 'failed_attempts' | 'started_at' | 'finished_at'>>;
 export type TaskPatch = Partial<Pick<SwarmTask, 'state' | 'attempts' | 'job_id' | 'job_ids' | 'worker' | 'reason'>>;
@@ -74,6 +76,8 @@ export class SwarmStore {
       insertTask: p(`INSERT INTO swarm_tasks (swarm_id, task_id, ord, key, description, depends_on, reserve, priority, state)
         VALUES (@swarm_id, @task_id, @ord, @key, @description, @depends_on, @reserve, @priority, @state)`),
       tasksOf: p('SELECT * FROM swarm_tasks WHERE swarm_id = ? ORDER BY ord'),
+      tasksOfOpenRuns: p(`SELECT t.task_id FROM swarm_tasks t JOIN swarm_runs r ON r.id = t.swarm_id
+        WHERE r.status IN ('planning', 'running')`),
     };
   }
 
@@ -104,7 +108,7 @@ export class SwarmStore {
     this.db.prepare(`UPDATE swarm_runs SET ${keys.map((k) => `${k} = @${k}`).join(', ')} WHERE id = @id`).run({ ...patch, id });
   }
 
-  insertTasks(swarmId: string, tasks: Omit<SwarmTask, 'state' | 'attempts' | 'job_id' | 'job_ids' | 'worker' | 'reason'>[]): void {
+  insertTasks(swarmId: string, tasks: NewSwarmTask[]): void {
     tasks.forEach((t, ord) =>
       this.s.insertTask!.run({
         swarm_id: swarmId,
@@ -122,6 +126,11 @@ export class SwarmStore {
 
   tasks(swarmId: string): SwarmTask[] {
     return (this.s.tasksOf!.all(swarmId) as TaskRow[]).map(toTask);
+  }
+
+  /** Task ids an unfinished swarm owns. */
+  tasksOfOpenRuns(): Set<string> {
+    return new Set((this.s.tasksOfOpenRuns!.all() as { task_id: string }[]).map((r) => r.task_id));
   }
 
   updateTask(swarmId: string, taskId: string, patch: TaskPatch): void {

@@ -8,10 +8,8 @@ import type { TaskSpec } from './types.js';
 /** A tasks file larger than this is not a plan a person wrote. */
 export const MAX_TASKS_FILE_BYTES = 4 * 1024 * 1024;
 
-const fileSchema = z.union([
-  z.object({ tasks: z.array(taskSpecSchema).min(1).max(MAX_SWARM_TASKS) }).strict(),
-  z.array(taskSpecSchema).min(1).max(MAX_SWARM_TASKS),
-]);
+const listSchema = z.array(taskSpecSchema).min(1).max(MAX_SWARM_TASKS);
+const fileSchema = z.object({ tasks: listSchema }).strict();
 
 /**
  * A tasks file: YAML (JSON is YAML too) holding `tasks:` or a top-level list of
@@ -27,12 +25,10 @@ export function parseTasksFile(text: string, name = 'tasks file'): TaskSpec[] {
   } catch (err) {
     throw new InvalidInputError(`${name}: not valid YAML or JSON: ${(err as Error).message.split('\n')[0]}`);
   }
-  const r = fileSchema.safeParse(doc);
-  if (!r.success) {
-    const shaped = Array.isArray(doc) ? r.error.issues : r.error.issues.filter((i) => !(typeof i.path[0] === 'number'));
-    throw new InvalidInputError(`${name}: ${describeZodError({ issues: shaped.length ? shaped : r.error.issues })}`);
-  }
-  const specs = Array.isArray(r.data) ? r.data : r.data.tasks;
+  // A top-level list reads as the `tasks:` list, so errors name fields the same way.
+  const r = fileSchema.safeParse(Array.isArray(doc) ? { tasks: doc } : doc);
+  if (!r.success) throw new InvalidInputError(`${name}: ${describeZodError(r.error)}`);
+  const specs = r.data.tasks;
   try {
     orderSpecs(specs);
   } catch (err) {

@@ -420,3 +420,23 @@ describe('record log', () => {
     expect(here.coord.taskReady().tasks.map((t) => t.task_id)).toEqual([mine]);
   });
 });
+
+describe('task reserve', () => {
+  it('keeps the files a task will touch through rewrites, lists a run’s tasks, and refuses bad symbols', () => {
+    const { coord } = open();
+    const a = coord.taskCreate({ run_id: 'planner', description: 'a', reserve: ['src/a.ts', 'src/a.ts', 'lib/**'] }).task_id;
+    const b = coord.taskCreate({ run_id: 'planner', description: 'b', depends_on: [a] }).task_id;
+    coord.taskCreate({ run_id: 'other', description: 'c' });
+    expect(coord.taskGet(a)).toMatchObject({ reserve: ['src/a.ts', 'lib/**'], completed_at: null });
+    expect(coord.taskGet(b)?.reserve).toEqual([]);
+    coord.taskComplete({ run_id: 'planner', task_id: a });
+    expect(coord.taskGet(a)).toMatchObject({ reserve: ['src/a.ts', 'lib/**'], completed_at: expect.any(String) });
+    expect(coord.tasksOfRun({ run_id: 'planner' }).map((t) => t.task_id).sort()).toEqual([a, b].sort());
+    expect(coord.taskGet('task_none')).toBeUndefined();
+    expect(() => coord.taskCreate({ run_id: 'p', description: 'x', reserve: ['src/[a'] })).toThrow(InvalidInputError);
+    expect(() => coord.taskCreate({ run_id: 'p', description: 'x', reserve: Array.from({ length: 101 }, (_, i) => `f${i}`) })).toThrow(/reserve: an array of at most 100/);
+    // A task without reserve hashes as before: no reserve key in its record.
+    const rec = coord.gatherRecords(['task']).find((r) => (r.payload as { task_id: string }).task_id === b)!;
+    expect(Object.keys(rec.payload)).not.toContain('reserve');
+  });
+});

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { api, TEST_TOKEN, waitUntil } from '../helpers/daemon.js';
-import { git, tempDir } from '../helpers/repo.js';
+import { tempDir } from '../helpers/repo.js';
 import { readSse } from '../../src/cli/sse-client.js';
 import { startSwarm, startSwarmDaemon, taskByKey, waitSwarm } from './helpers.js';
 
@@ -76,6 +76,37 @@ describe('swarm life cycle', { timeout: 120_000 }, () => {
     expect(after.finished_at).toBeTruthy();
   });
 
+  it('cancel while branches wait in the merge queue: a queued entry is taken out and gives back its reservation', async () => {
+    const tmp0 = tempDir();
+    cleanups.push(tmp0.cleanup);
+    const go = join(tmp0.dir, 'go');
+    // One entry at a time, and a check that holds the first under test until told.
+    const { d } = await setup({ integrate: { target: 'main', batch: 1, check: `while [ ! -f '${go}' ]; do sleep 0.05; done` } });
+    cleanups.push(() => writeFileSync(go, ''));
+    const id = await startSwarm(d, {
+      agents: 2,
+      tasks: [
+        { id: 'one', description: '[write:one.txt=1]', reserve: ['one.txt'] },
+        { id: 'two', description: '[write:two.txt=2]', reserve: ['two.txt'] },
+      ],
+    });
+    const landing = await waitUntil(async () => {
+      const v = (await api(d.url, 'GET', `/swarms/${id}`)).body;
+      return v.tasks.every((t: any) => t.state === 'landing') ? v : undefined;
+    }, 60_000, 'both tasks to reach the merge queue');
+    const entries = (await api(d.url, 'GET', '/merge-queue')).body.entries;
+    const queued = entries.find((e: any) => e.status === 'queued');
+    expect(queued, JSON.stringify(entries)).toBeTruthy();
+    const queuedTask = landing.tasks.find((t: any) => t.job_id === queued.job_id);
+    expect(d.coord.status({ run_id: queued.job_id }).reservations).toHaveLength(1);
+
+    const v = (await api(d.url, 'POST', `/swarms/${id}/cancel`)).body;
+    expect(v.tasks.map((t: any) => t.state)).toEqual(['cancelled', 'cancelled']);
+    expect((await api(d.url, 'GET', `/merge-queue/${queued.id}`)).body.status).toBe('removed');
+    expect(d.coord.status({ run_id: queued.job_id }).reservations).toEqual([]);
+    expect(d.coord.taskClaim({ run_id: 'someone', task_id: queuedTask.task_id }).claimed).toBe(true);
+  });
+
   it('GET /swarms/:id/events sends the view at connect and on every change, ending after the swarm ends; /events sends swarm too', async () => {
     const { d, tmp } = await setup();
     const go = join(tmp, 'go');
@@ -100,36 +131,6 @@ describe('swarm life cycle', { timeout: 120_000 }, () => {
     // A finished swarm's stream sends its view once and ends.
     const again = await collect(d.url, `/swarms/${id}/events`, () => false, ac.signal);
     expect(again.map((v) => v.status)).toEqual(['completed']);
-  });
-
-  it('plan: a planner job creates tasks through the MCP task tools, then the swarm lands them', async () => {
-    const { d, repo } = await setup();
-    const goal = 'Add two files. [task:one||one.txt|write one {write:one.txt=1}] [task:two|one|two.txt|write two {write:two.txt=2}]';
-    const id = await startSwarm(d, { plan: goal, agents: 2 });
-    const first = (await api(d.url, 'GET', `/swarms/${id}`)).body;
-    expect(first).toMatchObject({ status: 'planning', source: 'plan', goal, tasks: [] });
-    const planner = (await api(d.url, 'GET', `/jobs/${first.planner_job_id}`)).body;
-    expect(planner.prompt).toContain(`run_id "${id}"`);
-    expect(planner.prompt).toContain(goal);
-    const v = await waitSwarm(d, id);
-    expect(v.status, JSON.stringify(v, null, 1)).toBe('completed');
-    expect(v.tasks.map((t: any) => [t.description, t.reserve, t.state])).toEqual([
-      ['write one [write:one.txt=1]', ['one.txt'], 'landed'],
-      ['write two [write:two.txt=2]', ['two.txt'], 'landed'],
-    ]);
-    expect(v.tasks[1].depends_on).toEqual([v.tasks[0].task_id]);
-    // Usage of the planner and both workers.
-    expect(v.summary).toMatchObject({ cost_usd: 0.03, input_tokens: 300 });
-    expect(git(repo, 'show', 'main:two.txt')).toBe('2');
-  });
-
-  it('plan: a planner that fails or creates nothing fails the swarm with the error', async () => {
-    const { d } = await setup();
-    const failed = await waitSwarm(d, await startSwarm(d, { plan: 'cannot plan [fail]' }));
-    expect(failed).toMatchObject({ status: 'failed', tasks: [] });
-    expect(failed.error).toMatch(/the planner job \S+ failed/);
-    const empty = await waitSwarm(d, await startSwarm(d, { plan: 'nothing to do' }));
-    expect(empty.error).toMatch(/completed without creating any task/);
   });
 
   it('a conflict in the merge queue: the follow-up job continues the same task and lands it', async () => {

@@ -101,6 +101,7 @@ describe('swarms from a task list', { timeout: 120_000 }, () => {
     expect(await bad({ plan: 'x'.repeat(17 * 1024) })).toMatch(/plan/);
     expect(await bad({ tasks: [{ description: 'a', extra: 1 }] })).toMatch(/extra|Unrecognized/);
     expect(await bad({ permissions: 'root', tasks: [{ description: 'a' }] })).toMatch(/permissions/);
+    expect(await bad({ agent: 'nobody', tasks: [{ description: 'a' }] })).toMatch(/agent: unknown agent 'nobody'; configured agents: .*swarm/);
     // No tasks given and none open in the repository.
     expect(await bad({})).toMatch(/no open tasks/);
     expect((await api(d.url, 'GET', '/swarms/swarm_nope')).status).toBe(404);
@@ -118,10 +119,15 @@ describe('swarms from a task list', { timeout: 120_000 }, () => {
     let v = (await api(d.url, 'GET', `/swarms/${id}`)).body;
     expect(v.source).toBe('open');
     // The claimed task is someone else's; the one that needs it waits and says why.
-    expect(v.tasks.map((t: any) => t.task_id)).toEqual([mine, dep]);
-    v = await waitUntilView(d, id, (x) => x.tasks[0].state === 'landed');
-    expect(v.tasks[1]).toMatchObject({ state: 'waiting', reason: `waiting on ${outside}, a task outside this swarm` });
-    expect(v.tasks[0].reserve).toEqual(['open.txt']);
+    expect(v.tasks.map((t: any) => t.task_id).sort()).toEqual([mine, dep].sort());
+    const byId = (x: any, taskId: string): any => x.tasks.find((t: any) => t.task_id === taskId);
+    v = await waitUntilView(d, id, (x) => byId(x, mine).state === 'landed');
+    expect(byId(v, dep)).toMatchObject({ state: 'waiting', reason: `waiting on ${outside}, a task outside this swarm` });
+    expect(byId(v, mine).reserve).toEqual(['open.txt']);
+    // A second swarm over the open tasks leaves the first one's alone.
+    const second = await api(d.url, 'POST', '/swarms', {});
+    expect(second.status).toBe(400);
+    expect(second.body.error.message).toMatch(/no open tasks/);
     d.coord.taskComplete({ run_id: 'person', task_id: outside });
     v = await waitSwarm(d, id);
     expect(v.status).toBe('completed');

@@ -1,0 +1,119 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { api, COLONY_BIN, TEST_TOKEN, waitUntil } from '../helpers/daemon.js';
+import { colony } from '../helpers/cli.js';
+import { tempDir } from '../helpers/repo.js';
+import { startSwarmDaemon, taskByKey } from './helpers.js';
+
+const AUTH = { env: { COLONY_TOKEN: TEST_TOKEN } };
+
+let cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.reverse()) await c();
+  cleanups = [];
+});
+
+async function setup() {
+  const s = await startSwarmDaemon();
+  cleanups.push(s.cleanup, () => s.d.close());
+  const tmp = tempDir();
+  cleanups.push(tmp.cleanup);
+  return { ...s, tmp: tmp.dir };
+}
+
+describe('colony swarm', { timeout: 120_000 }, () => {
+  it('runs a tasks file to the end: one progress line per change, the final view with --json, exit 0', async () => {
+    const { repo, tmp } = await setup();
+    const file = join(tmp, 'tasks.yaml');
+    writeFileSync(
+      file,
+      [
+        'tasks:',
+        '  - id: a',
+        '    description: "first [write:a.txt=a]"',
+        '    reserve: [a.txt]',
+        '  - id: b',
+        '    description: "second [write:b.txt=b]"',
+        '    depends_on: [a]',
+        '    priority: 2',
+      ].join('\n'),
+    );
+    const r = await colony(['swarm', '--tasks', file, '--agents', '2', '--json'], repo, AUTH);
+    expect(r.code, r.stderr).toBe(0);
+    const v = JSON.parse(r.stdout);
+    expect(v).toMatchObject({ status: 'completed', source: 'tasks', agents: 2, summary: { landed: 2, total: 2 } });
+    expect(taskByKey(v, 'a').reserve).toEqual(['a.txt']);
+    expect(r.stderr).toMatch(/^task a running \(job \S+, agent 1, attempt 1\)$/m);
+    expect(r.stderr).toMatch(/^task b waiting: waiting on a$/m);
+    expect(r.stderr).toMatch(/^task b landed$/m);
+    expect(r.stderr).toMatch(/^swarm completed$/m);
+  });
+
+  it('exit 1 with the stuck task and its reason in the summary; a bad tasks file is refused before anything runs', async () => {
+    const { repo, tmp } = await setup();
+    const file = join(tmp, 'tasks.json');
+    writeFileSync(file, JSON.stringify([{ id: 'bad', description: 'breaks [fail]' }]));
+    const r = await colony(['swarm', '--tasks', file, '--max-attempts', '1'], repo, AUTH);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stdout).toMatch(/^swarm \S+ failed in [\d.]+s: 1 of 1 tasks stuck$/m);
+    expect(r.stdout).toMatch(/landed 0\/1 .* stuck 1 · failed attempts 1/);
+    expect(r.stdout).toMatch(/stuck bad: job \S+ failed/);
+    expect(r.stdout).toMatch(/cost \$0\.0000 · tokens 0 in \/ 0 out/);
+
+    writeFileSync(file, 'tasks:\n  - id: x\n    description: "x"\n    depends_on: [y]\n');
+    const bad = await colony(['swarm', '--tasks', file], repo, AUTH);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/tasks\.json: tasks\.0\.depends_on\.0: no task has id 'y'/);
+    const missing = await colony(['swarm', '--tasks', join(tmp, 'nope.yaml')], repo, AUTH);
+    expect(missing.stderr).toMatch(/cannot read the tasks file .*nope\.yaml: ENOENT/);
+  });
+
+  it('--detach prints the id; ls, show and cancel', async () => {
+    const { d, repo, tmp } = await setup();
+    const r = await colony(['swarm', '--tasks', writeTasks(tmp, `[block:${join(tmp, 'never')}]`), '--detach'], repo, AUTH);
+    expect(r.code, r.stderr).toBe(0);
+    const id = r.stdout.trim();
+    expect(id).toMatch(/^swarm_/);
+    const ls = JSON.parse((await colony(['swarm', 'ls', '--json'], repo, AUTH)).stdout);
+    expect(ls.swarms.map((s: any) => s.swarm_id)).toEqual([id]);
+    const shown = await colony(['swarm', 'show', id], repo, AUTH);
+    expect(shown.stdout).toMatch(new RegExp(`swarm ${id} running`));
+    expect(shown.stdout).toMatch(/TASK\s+STATE\s+ATTEMPTS/);
+    expect(JSON.parse((await colony(['swarm', 'show', id, '--json'], repo, AUTH)).stdout).swarm_id).toBe(id);
+    const cancelled = JSON.parse((await colony(['swarm', 'cancel', id, '--json'], repo, AUTH)).stdout);
+    expect(cancelled.status).toBe('cancelled');
+    expect((await api(d.url, 'GET', `/swarms/${id}`)).body.status).toBe('cancelled');
+    const none = await colony(['swarm', 'show', 'swarm_nope'], repo, AUTH);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/no swarm swarm_nope/);
+  });
+
+  it('Ctrl-C cancels the swarm cleanly, prints the summary and exits 130', async () => {
+    const { d, repo, tmp } = await setup();
+    const started = join(tmp, 'started');
+    const child = spawn(process.execPath, [COLONY_BIN, 'swarm', '--tasks', writeTasks(tmp, `[started:${started}] [block:${join(tmp, 'never')}]`)], {
+      cwd: repo,
+      env: { ...process.env, COLONY_URL: '', COLONY_TOKEN: TEST_TOKEN, COLONY_RUN_ID: '' },
+    });
+    let stdout = '';
+    child.stdout.on('data', (b) => (stdout += b));
+    const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+    await waitUntil(() => existsSync(started), 30_000, 'the job to start');
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(stdout).toMatch(/^swarm \S+ cancelled in/m);
+    const id = stdout.match(/^swarm (\S+)/m)![1]!;
+    const v = (await api(d.url, 'GET', `/swarms/${id}`)).body;
+    expect(v.status).toBe('cancelled');
+    expect(v.tasks[0].state).toBe('cancelled');
+    await waitUntil(async () => (await api(d.url, 'GET', `/jobs/${v.tasks[0].job_id}`)).body.status === 'cancelled', 30_000, 'the job to be cancelled');
+  });
+});
+
+function writeTasks(dir: string, description: string): string {
+  const file = join(dir, 'tasks.yaml');
+  writeFileSync(file, `- id: only\n  description: ${JSON.stringify(description)}\n`);
+  return file;
+}
