@@ -12,7 +12,7 @@ import { makeTempRepo, tempDir } from '../helpers/repo.js';
 
 // Browser globals used inside page.evaluate callbacks (this file compiles against Node's types).
 declare const document: { documentElement: { scrollWidth: number; clientWidth: number }; activeElement: { blur?: () => void; textContent: string | null; id: string } | null };
-declare const localStorage: { getItem(key: string): string | null };
+declare const localStorage: { getItem(key: string): string | null; setItem(key: string, value: string): void };
 declare const location: { hash: string };
 declare const innerHeight: number;
 declare function scrollTo(x: number, y: number): void;
@@ -100,6 +100,11 @@ describe.skipIf(!executablePath)('dashboard in Chromium', () => {
     await expect.poll(() => p.getByRole('alert').textContent()).toMatch(/Wrong token: the daemon refused it \(invalid token\)/);
     expect(await p.evaluate(() => localStorage.getItem('colony-token'))).toBeNull();
     await shot('login', p);
+    // A stored token the daemon no longer accepts brings the same screen back, with why.
+    await p.evaluate(() => localStorage.setItem('colony-token', 'rotated-away'));
+    await p.reload();
+    await expect.poll(() => p.getByRole('alert').textContent()).toMatch(/Wrong token: the daemon refused it/);
+    await p.getByLabel(/API token/).waitFor();
     await fresh.close();
 
     const icon = await fetch(`${d.url}/favicon.ico`);
@@ -363,6 +368,37 @@ describe.skipIf(!executablePath)('dashboard in Chromium', () => {
     expect(await row.getAttribute('data-status')).toBe('completed');
     expect(await row.innerText()).toContain('4/4 landed');
     await shot('swarms');
+  });
+
+  it("shows a refused swarm with the daemon's message, and cancels a running swarm from its page", async () => {
+    // Its own tab: Chromium logs the refused request as a console error.
+    const p = await context.newPage();
+    const logged: string[] = [];
+    p.on('console', (m) => m.type() === 'error' && logged.push(m.text()));
+    await p.goto(`${d.url}/#swarms`);
+    await p.getByLabel('Tasks (YAML or JSON)').fill('- id: a\n  description: one\n  depends_on: [nope]');
+    await p.getByRole('button', { name: 'Start swarm' }).click();
+    await expect.poll(() => p.locator('.notice.error > span').allTextContents()).toEqual(["Start swarm: tasks.0.depends_on.0: no task has id 'nope'"]);
+    expect(logged).toEqual([expect.stringMatching(/400/)]);
+
+    const started = join(scratch.dir, 'cancel-started');
+    const { body } = await api(d.url, 'POST', '/swarms', {
+      agents: 1,
+      tasks: [
+        { id: 'slow', description: `hold [started:${started}] [block:${join(scratch.dir, 'never')}]` },
+        { id: 'after', description: 'after the slow one', depends_on: ['slow'] },
+      ],
+    });
+    await p.goto(`${d.url}/#swarm/${body.swarm_id}`);
+    await waitUntil(() => existsSync(started), 30_000, 'the swarm to start its task');
+    await p.locator('.column[data-column="running"] .task').waitFor();
+    await p.getByRole('button', { name: 'Cancel swarm' }).click();
+    await p.locator('.badge.swarm-cancelled').waitFor();
+    await expect.poll(() => p.locator('.column[data-column="stuck"] .task[data-state="cancelled"]').count()).toBe(2);
+    expect(await p.getByRole('button', { name: 'Cancel swarm' }).count()).toBe(0);
+    const job = (await api(d.url, 'GET', `/swarms/${body.swarm_id}`)).body.tasks[0].job_id;
+    expect((await waitJob(d.url, job)).status).toBe('cancelled');
+    await p.close();
   });
 
   it('is reachable by keyboard: a skip link first, views through the navigation, actions as buttons and links', async () => {

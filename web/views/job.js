@@ -131,7 +131,7 @@ export function JobView({ id }) {
     const load = () =>
       api(`/jobs/${encodeURIComponent(id)}`).then(
         (j) => !stale && setJob(j),
-        (err) => !stale && (err.status === 404 ? setMissing(err.message) : notify(`Load ${id}: ${err.message}`)),
+        (err) => !stale && (err.status === 404 ? setMissing(err.message) : err.status !== 401 && notify(`Load ${id}: ${err.message}`)),
       );
     load();
     const off = onJobTransition((e) => (e.resync || e.job_id === id) && load());
