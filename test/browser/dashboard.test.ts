@@ -389,7 +389,9 @@ describe.skipIf(!executablePath)('dashboard in Chromium', () => {
         { id: 'after', description: 'after the slow one', depends_on: ['slow'] },
       ],
     });
-    await p.goto(`${d.url}/#swarm/${body.swarm_id}`);
+    // The list hears of it over the feed, without a reload.
+    await p.locator(`li.swarm-row[data-swarm="${body.swarm_id}"]`).waitFor();
+    await p.locator(`li.swarm-row[data-swarm="${body.swarm_id}"]`).getByRole('link').click();
     await waitUntil(() => existsSync(started), 30_000, 'the swarm to start its task');
     await p.locator('.column[data-column="running"] .task').waitFor();
     await p.getByRole('button', { name: 'Cancel swarm' }).click();
@@ -423,7 +425,7 @@ describe.skipIf(!executablePath)('dashboard in Chromium', () => {
   it('fits a 420 px wide screen in every view without horizontal scrolling', async () => {
     await page.setViewportSize(NARROW);
     const id = (await page.evaluate(() => fetch('/jobs?limit=1&status=completed', { headers: { authorization: `Bearer ${localStorage.getItem('colony-token')}` } }).then((r) => r.json() as Promise<{ jobs: { id: string }[] }>))).jobs[0]!.id;
-    const swarm = (await page.evaluate(() => fetch('/swarms?limit=1', { headers: { authorization: `Bearer ${localStorage.getItem('colony-token')}` } }).then((r) => r.json() as Promise<{ swarms: { swarm_id: string }[] }>))).swarms[0]!.swarm_id;
+    const swarm = (await api(d.url, 'GET', '/swarms')).body.swarms.find((s: { status: string }) => s.status === 'completed').swarm_id as string;
     for (const view of ['swarms', `swarm/${swarm}`, 'jobs', `job/${id}`, 'merge-queue', 'reservations', 'memory']) {
       await page.goto(`${d.url}/#${view}`);
       await page.locator('.feed-live').waitFor();
