@@ -308,6 +308,10 @@ describe.skipIf(!executablePath)('dashboard in Chromium', () => {
     await page.locator(`li.entry[data-entry="${entryId}"][data-status="removed"]`).waitFor();
     await expect.poll(() => page.locator('.notice > span').allTextContents()).toContain(`${entryId}: removed`);
     await page.locator(`li.entry[data-entry="${entryId}"]`).getByRole('button', { name: `retry ${entryId}` }).waitFor();
+    // A job's page says where its branch went.
+    await page.locator('li.entry[data-status="landed"]').getByRole('link').click();
+    await expect.poll(() => page.locator('.facts').first().innerText()).toMatch(/merge queue\s+landed as [0-9a-f]{10}/);
+    expect(await page.getByRole('button', { name: 'Land' }).count()).toBe(0);
   });
 
   it('starts a swarm of 4 tasks from YAML and shows all four land on the board, live', async () => {

@@ -71,6 +71,20 @@ function EventLine({ e, raw }) {
   return html`<li class=${`event ${kind}`}><time datetime=${e.at}>${time(e.at)}</time><div>${body}</div></li>`;
 }
 
+/** What landing knows of the job: its merge-queue entry, task, reservations, and the job it follows up. */
+function landingRows(l) {
+  if (!l) return [];
+  const e = l.entry;
+  const w = l.waiting_for;
+  return [
+    ['merge queue', e && html`<a href="#merge-queue"><span class=${`badge mq-${e.status}`}>${e.status.replace('_', ' ')}</span></a>${e.position ? ` #${e.position}` : ''}${e.landed_commit ? html` as <span class="mono">${e.landed_commit.slice(0, 10)}</span>` : ''}`],
+    ['task', l.task_id && html`<span class="mono">${l.task_id}</span>`],
+    ['reserves', l.reserve?.length > 0 && html`${l.reserve.map((r) => html`<span class="chip mono">${r}</span> `)}`],
+    ['waiting for', w && `${w.symbols.join(', ')} (held by ${w.holders.map((h) => h.run_id).join(', ') || w.behind})`],
+    ['follow-up of', l.follow_up_of && html`<a class="mono" href=${`#job/${encodeURIComponent(l.follow_up_of)}`}>${l.follow_up_of}</a>${l.attempt > 1 ? ` (attempt ${l.attempt})` : ''}`],
+  ].filter(([, v]) => v);
+}
+
 function Summary({ job }) {
   const { features } = useStore(feed);
   const rows = [
@@ -82,7 +96,8 @@ function Summary({ job }) {
     ['diff', diffStat(job.diff_stat)],
     ['usage', usageText(job.usage)],
     ['position', job.position ?? ''],
-  ].filter(([, v]) => v !== '' && v !== null);
+    ...landingRows(job.landing),
+  ].filter(([, v]) => v !== '' && v !== null && v !== undefined);
   const land = () =>
     attempt(`Land ${job.id}`, async () => {
       await api(`/jobs/${encodeURIComponent(job.id)}/land`, { method: 'POST' });
@@ -93,7 +108,7 @@ function Summary({ job }) {
       <h2 id="job-title"><span class="mono">${job.id}</span> <${StatusBadge} status=${job.status} /></h2>
       <div class="actions">
         ${ACTIVE.has(job.status) && html`<button onClick=${() => cancelJob(job.id)}>Cancel job</button>`}
-        ${features?.merge_queue && job.status === 'completed' && job.branch && html`<button onClick=${land}>Land</button>`}
+        ${features?.merge_queue && job.status === 'completed' && job.branch && !job.landing?.entry && html`<button onClick=${land}>Land</button>`}
       </div>
     </div>
     <p class="prompt full">${job.prompt}</p>
@@ -112,6 +127,19 @@ export function JobView({ id }) {
   const [raw, setRaw] = useState(false);
   const eventsRef = useRef(null);
   const endRef = useRef(null);
+
+  // Its merge-queue entry moves after the job has finished (no job transition): follow the queue.
+  const { land } = useStore(feed);
+  const entry = land?.entries.find((e) => e.job_id === id);
+  const entryKey = entry ? `${entry.id}:${entry.status}` : '';
+  useEffect(() => {
+    if (!entryKey) return undefined;
+    let stale = false;
+    api(`/jobs/${encodeURIComponent(id)}`).then((j) => !stale && setJob(j), () => undefined);
+    return () => {
+      stale = true;
+    };
+  }, [entryKey]);
 
   // Opening a job brings its events into view (the list's "events" link lands here), once
   // the summary above them has its height.
