@@ -7,5 +7,5 @@ export { SwarmService, type SwarmServiceOptions, type SwarmRunnerPort, type Swar
 export { swarmMigrations } from './migrations.js';
 export { swarmRequestSchema, taskSpecSchema, orderSpecs, MAX_SWARM_AGENTS, MAX_SWARM_TASKS, MAX_GOAL_BYTES, DEFAULT_AGENTS, DEFAULT_MAX_ATTEMPTS } from './specs.js';
 export { parseTasksFile, MAX_TASKS_FILE_BYTES } from './tasks-file.js';
-export { PLANNER_TEMPLATE, WORKER_TEMPLATE, plannerPrompt, workerPrompt } from './prompts.js';
+export { PLANNER_TEMPLATE, WORKER_TEMPLATE, RETRY_NOTE, plannerPrompt, workerPrompt } from './prompts.js';
 export * from './types.js';

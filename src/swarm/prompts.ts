@@ -33,6 +33,12 @@ Make the change, then commit it on the current branch with a message that says w
 why. Do not push or merge: when you finish, Colony queues your branch in the merge queue,
 which lands it on the target branch once the checks pass.`;
 
+/** Added to a task's prompt when an earlier attempt failed, so the next one knows why. */
+export const RETRY_NOTE = `
+
+An earlier attempt at this task did not land: {{reason}}
+Start again from the current code.`;
+
 export function fill(template: string, values: Record<string, string>): string {
   return template.replace(/\{\{(\w+)\}\}/g, (m, k: string) => values[k] ?? m);
 }
@@ -41,10 +47,11 @@ export function plannerPrompt(goal: string, runId: string, agents: number): stri
   return fill(PLANNER_TEMPLATE, { goal, run_id: runId, agents: String(agents) });
 }
 
-export function workerPrompt(task: { task_id: string; description: string; reserve: readonly string[] }): string {
-  return fill(WORKER_TEMPLATE, {
+export function workerPrompt(task: { task_id: string; description: string; reserve: readonly string[] }, lastFailure?: string | null): string {
+  const prompt = fill(WORKER_TEMPLATE, {
     task_id: task.task_id,
     description: task.description,
     reserve: task.reserve.length ? task.reserve.join(', ') : '(none named; keep to what the task needs)',
   });
+  return lastFailure ? prompt + fill(RETRY_NOTE, { reason: lastFailure }) : prompt;
 }

@@ -408,7 +408,7 @@ export class SwarmService {
       try {
         r = this.o.runner.submit({
           ...this.jobSettings(run),
-          prompt: workerPrompt(t),
+          prompt: workerPrompt(t, t.attempts ? t.reason : null),
           ...(t.reserve.length ? { reserve: t.reserve } : {}),
           task_id: t.task_id,
           land: true,

@@ -1,5 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { git } from '../helpers/repo.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { api, waitUntil } from '../helpers/daemon.js';
+import { git, tempDir } from '../helpers/repo.js';
 import { startSwarm, startSwarmDaemon, taskByKey, waitSwarm } from './helpers.js';
 
 let cleanups: (() => unknown)[] = [];
@@ -53,5 +56,35 @@ describe('a swarm end to end', { timeout: 180_000 }, () => {
     }
     expect(v.tasks.every((t: any) => t.worker === null)).toBe(true);
     expect(v.summary.cost_usd).toBeCloseTo(0.01 * v.tasks.reduce((n: number, t: any) => n + t.job_ids.length, 0), 6);
+  });
+
+  it('on_failure: task — the task the landing policy creates is not the swarm\'s; the swarm retries its own task with a new job', async () => {
+    const s = await startSwarmDaemon({ integrate: { target: 'main', on_failure: 'task' } });
+    cleanups.push(s.cleanup, () => s.d.close());
+    const tmp = tempDir();
+    cleanups.push(tmp.cleanup);
+    const go = join(tmp.dir, 'go');
+    const { d } = s;
+    const id = await startSwarm(d, {
+      agents: 2,
+      tasks: [
+        { id: 'first', description: '[write:shared.txt=first]' },
+        { id: 'second', description: `[block:${go}] [write:shared.txt=second]` },
+      ],
+    });
+    await waitUntil(async () => taskByKey((await api(d.url, 'GET', `/swarms/${id}`)).body, 'first').state === 'landed', 60_000, 'first to land');
+    writeFileSync(go, '');
+    const v = await waitSwarm(d, id);
+    expect(v.status, JSON.stringify(v, null, 1)).toBe('completed');
+    expect(v.summary).toMatchObject({ total: 2, landed: 2, failed_attempts: 1 });
+    const second = taskByKey(v, 'second');
+    expect(second.job_ids).toHaveLength(2);
+    // The retry knows why the first attempt did not land.
+    expect((await api(d.url, 'GET', `/jobs/${second.job_ids[1]}`)).body.prompt).toMatch(/An earlier attempt at this task did not land: job \S+: It conflicts with work that landed first in: shared.txt/);
+    // The policy's task exists, open, outside the swarm.
+    const entry = (await api(d.url, 'GET', `/jobs/${second.job_ids[0]}`)).body.landing.entry;
+    expect(entry.status).toBe('conflicted');
+    expect(entry.follow_up.task_id).toBeTruthy();
+    expect(v.tasks.map((t: any) => t.task_id)).not.toContain(entry.follow_up.task_id);
   });
 });

@@ -39,5 +39,7 @@ describe('prompts', () => {
     expect(w).toContain('Your task (task_1):\ndo it');
     expect(w).toContain('src/a.ts, src/b.ts');
     expect(w).toContain('merge queue');
+    expect(w).not.toContain('earlier attempt');
+    expect(workerPrompt({ task_id: 't', description: 'd', reserve: [] }, 'job x failed: exit 1')).toContain('An earlier attempt at this task did not land: job x failed: exit 1');
   });
 });
