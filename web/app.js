@@ -6,6 +6,8 @@ import { api, session, signIn, signOut } from './lib/api.js';
 import { useStore } from './lib/store.js';
 import { feed, startFeed } from './lib/feed.js';
 import { notices, dismiss } from './lib/notices.js';
+import { SwarmsView } from './views/swarms.js';
+import { SwarmView } from './views/swarm.js';
 import { JobsView } from './views/jobs.js';
 import { JobView } from './views/job.js';
 import { MergeQueueView } from './views/merge-queue.js';
@@ -13,6 +15,7 @@ import { ReservationsView } from './views/reservations.js';
 import { MemoryView } from './views/memory.js';
 
 const VIEWS = [
+  ['swarms', 'Swarms'],
   ['jobs', 'Jobs'],
   ['merge-queue', 'Merge queue'],
   ['reservations', 'Reservations'],
@@ -47,7 +50,7 @@ function Login({ refused }) {
       setBusy(false);
     }
   };
-  return html`<main class="login">
+  return html`<main class="login" tabindex="-1">
     <form onSubmit=${submit} class="card" aria-labelledby="login-title">
       <h2 id="login-title">Connect to this daemon</h2>
       <label for="token">API token <span class="muted">(in <code>.colony/token</code>, or <code>COLONY_TOKEN</code>)</span></label>
@@ -89,9 +92,11 @@ function Shell({ route }) {
   const { state } = useStore(feed);
   useEffect(() => startFeed(), []);
   const [name, arg] = route.split('/');
-  const current = name === 'job' ? 'jobs' : name;
+  const current = name === 'job' ? 'jobs' : name === 'swarm' ? 'swarms' : name;
   let view;
   if (name === 'job' && arg) view = html`<${JobView} id=${decodeURIComponent(arg)} />`;
+  else if (name === 'swarm' && arg) view = html`<${SwarmView} id=${decodeURIComponent(arg)} />`;
+  else if (name === 'swarms') view = html`<${SwarmsView} />`;
   else if (name === 'merge-queue') view = html`<${MergeQueueView} />`;
   else if (name === 'reservations') view = html`<${ReservationsView} />`;
   else if (name === 'memory') view = html`<${MemoryView} />`;
@@ -101,13 +106,24 @@ function Shell({ route }) {
       ${VIEWS.map(([id, label]) => html`<a href=${`#${id}`} aria-current=${current === id ? 'page' : undefined}>${label}</a>`)}
       <span class=${`feed feed-${state}`} title="Updates from the daemon">${FEED_LABEL[state] ?? state}</span>
     </nav>
-    <main id="main">${view}</main>`;
+    <main id="main" tabindex="-1">${view}</main>`;
+}
+
+/** The first stop of the Tab key: past the header and navigation to the view (the hash is the route, so no #main link). */
+function SkipLink() {
+  const skip = (ev) => {
+    ev.preventDefault();
+    const main = document.getElementById('main') ?? document.querySelector('main');
+    main?.focus();
+  };
+  return html`<a class="skip" href="#" onClick=${skip}>Skip to content</a>`;
 }
 
 function App() {
   const { token, refused } = useStore(session);
   const route = useRoute();
   return html`
+    <${SkipLink} />
     <header>
       <h1><a href="#jobs">Colony</a></h1>
       <${Health} />

@@ -7,12 +7,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { Daemon } from '../../src/daemon/daemon.js';
-import { api, ROOT, startTestDaemon, TEST_TOKEN, waitJob, waitUntil } from '../helpers/daemon.js';
+import { api, fakeAgents, ROOT, startTestDaemon, TEST_TOKEN, waitJob, waitUntil } from '../helpers/daemon.js';
 import { makeTempRepo, tempDir } from '../helpers/repo.js';
 
 // Browser globals used inside page.evaluate callbacks (this file compiles against Node's types).
-declare const document: { documentElement: { scrollWidth: number; clientWidth: number }; activeElement: { blur?: () => void } | null };
-declare const localStorage: { getItem(key: string): string | null };
+declare const document: { documentElement: { scrollWidth: number; clientWidth: number }; activeElement: { blur?: () => void; textContent: string | null; id: string } | null };
+declare const localStorage: { getItem(key: string): string | null; setItem(key: string, value: string): void };
 declare const location: { hash: string };
 declare const innerHeight: number;
 declare function scrollTo(x: number, y: number): void;
@@ -28,6 +28,8 @@ const READY: Record<string, string> = {
   job: '.event.agent.result',
   'merge-queue': '[data-state], ol.entries',
   reservations: 'li.run',
+  swarms: 'li.swarm-row',
+  swarm: '.board .task',
   memory: '.memories > li',
 };
 
@@ -56,7 +58,9 @@ describe.skipIf(!executablePath)('dashboard in Chromium', () => {
   beforeAll(async () => {
     repo = makeTempRepo({ 'README.md': '# demo\n', 'src/app.ts': 'export function main() {}\n' });
     scratch = tempDir('colony-browser-');
-    d = await startTestDaemon(repo.dir, { max_concurrency: 2 });
+    // `chatty` prints many log lines: a long event list.
+    const chatty = { type: 'command', argv: [process.execPath, '-e', 'for (let i = 1; i <= 1200; i++) console.log(`line ${i}`)'] };
+    d = await startTestDaemon(repo.dir, { max_concurrency: 2, agents: { ...fakeAgents(), chatty } });
     browser = await chromium.launch({
       executablePath,
       headless: true,
@@ -78,7 +82,12 @@ describe.skipIf(!executablePath)('dashboard in Chromium', () => {
     scratch?.cleanup();
   });
 
-  const shot = (name: string, p: Page = page): Promise<Buffer> => p.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
+  /** A screenshot of the view itself: passing notices (they close by themselves) are dismissed first. */
+  const shot = async (name: string, p: Page = page): Promise<Buffer> => {
+    const close = p.locator('.notice.info button');
+    while ((await close.count()) > 0) await close.first().click();
+    return p.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
+  };
   const jobRow = (id: string) => page.locator(`li.job[data-job="${id}"]`);
   const openView = (name: string) => page.getByRole('navigation').getByRole('link', { name, exact: true }).click();
 
@@ -91,6 +100,11 @@ describe.skipIf(!executablePath)('dashboard in Chromium', () => {
     await expect.poll(() => p.getByRole('alert').textContent()).toMatch(/Wrong token: the daemon refused it \(invalid token\)/);
     expect(await p.evaluate(() => localStorage.getItem('colony-token'))).toBeNull();
     await shot('login', p);
+    // A stored token the daemon no longer accepts brings the same screen back, with why.
+    await p.evaluate(() => localStorage.setItem('colony-token', 'rotated-away'));
+    await p.reload();
+    await expect.poll(() => p.getByRole('alert').textContent()).toMatch(/Wrong token: the daemon refused it/);
+    await p.getByLabel(/API token/).waitFor();
     await fresh.close();
 
     const icon = await fetch(`${d.url}/favicon.ico`);
@@ -142,6 +156,26 @@ describe.skipIf(!executablePath)('dashboard in Chromium', () => {
     expect(text).toMatch(/completed/);
     expect(text).not.toContain('{"type"');
     await shot('job');
+  });
+
+  it('pages a long event list and shows the raw events on demand', async () => {
+    const { body } = await api(d.url, 'POST', '/execute', { prompt: 'talk a lot', agent: 'chatty' });
+    await waitJob(d.url, body.job_id);
+    await page.goto(`${d.url}/#job/${body.job_id}`);
+    const events = page.locator('#events');
+    await events.getByText('line 1200', { exact: true }).waitFor();
+    await events.locator('.event.status').filter({ hasText: 'completed' }).waitFor();
+    const total = (await page.getByRole('heading', { name: /^Events/ }).innerText()).match(/Events (\d+)/)![1]!;
+    expect(Number(total)).toBeGreaterThan(1200);
+    // The latest 500 at first (and a button for the earlier ones), 500 more per press.
+    expect(await events.locator('li.event').count()).toBe(501);
+    await events.getByRole('button', { name: 'Show 500 earlier events' }).click();
+    await expect.poll(() => events.locator('li.event').count()).toBe(1001);
+    await events.getByText('line 1', { exact: true }).waitFor({ state: 'detached' });
+    await page.getByLabel('raw JSON').check();
+    expect(await events.locator('.event.raw').first().innerText()).toMatch(/"type": "(status|log|agent)"/);
+    await page.getByLabel('raw JSON').uncheck();
+    expect(await events.locator('.event.raw').count()).toBe(0);
   });
 
   it('cancels a running job from the list with the Cancel button', async () => {
@@ -237,23 +271,153 @@ describe.skipIf(!executablePath)('dashboard in Chromium', () => {
     await first.waitFor();
     expect(await first.innerText()).toContain('Postgres on 127.0.0.1:5432');
     await expect.poll(() => page.getByRole('status').filter({ hasText: /of \d+ candidates?/ }).count()).toBe(1);
-    // Why each memory matched, where this daemon's recall can say.
-    const explains = (await api(d.url, 'POST', '/memory/recall', { cue: 'postgres', budget_tokens: 100, explain: true })).status === 200;
-    expect(await first.locator('.explain').count()).toBe(explains ? 1 : 0);
+    // Why each memory matched: the cue's words it holds, and the vectors' similarity.
+    const explain = first.locator('.explain');
+    expect(await explain.locator('mark').allTextContents()).toEqual(expect.arrayContaining(['postgres', 'tests']));
+    expect(await explain.innerText()).toMatch(/similarity\s+0\.\d{3}/);
+    // Other phrasings are recalled beside the cue and explained too.
+    await page.getByLabel('Cue').fill('offline setup');
+    await page.getByLabel(/other phrasings/).fill('GloVe package\nembedder');
+    await page.getByRole('button', { name: 'Recall' }).click();
+    await expect.poll(() => first.innerText()).toContain('lexical embedder offline');
+    expect(await first.locator('.explain mark').allTextContents()).toEqual(expect.arrayContaining(['glove', 'package', 'embedder']));
     await shot('memory');
   });
 
-  it('shows the merge queue, or that this daemon has none', async () => {
+  it('shows the merge queue live: entries landing, a conflict with its evidence, and remove', async () => {
     await openView('Merge queue');
-    const state = page.locator('[data-state], ol.entries');
-    await state.first().waitFor();
-    const hasQueue = (await fetch(`${d.url}/merge-queue`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } })).status !== 404;
-    if (hasQueue) expect(await page.locator('[data-state="unavailable"]').count()).toBe(0);
-    else expect(await page.locator('[data-state="unavailable"]').innerText()).toMatch(/no merge queue/);
+    await page.locator('[data-state="empty"], ol.entries').first().waitFor();
+    // Two jobs from the same base append to the same file: the second to land conflicts.
+    const release = join(scratch.dir, 'release-mq');
+    const ids: string[] = [];
+    for (let i = 0; i < 2; i++) ids.push((await api(d.url, 'POST', '/execute', { prompt: `[block:${release}] [edit:shared.txt]`, land: true })).body.job_id);
+    await waitUntil(async () => (await api(d.url, 'GET', `/jobs/${ids[1]}`)).body.status === 'running', 20_000, 'both jobs to run');
+    writeFileSync(release, '');
+    const entries = page.locator('li.entry');
+    await page.locator('li.entry[data-status="landed"]').waitFor();
+    const conflicted = page.locator('li.entry[data-status="conflicted"]');
+    await conflicted.waitFor();
+    const text = await conflicted.innerText();
+    expect(text).toMatch(/Conflict on [0-9a-f]{10} in\s+shared\.txt/);
+    await conflicted.getByText('the conflicting hunks').click();
+    expect(await conflicted.locator('pre.hunks').innerText()).toMatch(/<<<<<<<[\s\S]*>>>>>>>/);
+    expect(await entries.count()).toBe(2);
     await shot('merge-queue');
+    const entryId = (await conflicted.getAttribute('data-entry'))!;
+    await conflicted.getByRole('button', { name: `remove ${entryId}` }).click();
+    await page.locator(`li.entry[data-entry="${entryId}"][data-status="removed"]`).waitFor();
+    await expect.poll(() => page.locator('.notice > span').allTextContents()).toContain(`${entryId}: removed`);
+    await page.locator(`li.entry[data-entry="${entryId}"]`).getByRole('button', { name: `retry ${entryId}` }).waitFor();
+    // A job's page says where its branch went.
+    await page.locator('li.entry[data-status="landed"]').getByRole('link').click();
+    await expect.poll(() => page.locator('.facts').first().innerText()).toMatch(/merge queue\s+landed as [0-9a-f]{10}/);
+    expect(await page.getByRole('button', { name: 'Land' }).count()).toBe(0);
   });
 
-  it('is reachable by keyboard: views through the navigation, actions as buttons and links', async () => {
+  it('starts a swarm of 4 tasks from YAML and shows all four land on the board, live', async () => {
+    await openView('Swarms');
+    await page.getByRole('heading', { name: 'Start a swarm' }).waitFor();
+    // A broken list is said so at once, and nothing is sent.
+    const tasksBox = page.getByLabel('Tasks (YAML or JSON)');
+    await tasksBox.fill('tasks:\n  - id: a\n    priority: high');
+    await page.getByRole('button', { name: 'Start swarm' }).click();
+    await expect.poll(() => page.locator('#tasks-error').textContent()).toBe('task 1: description is required');
+    const hold = join(scratch.dir, 'swarm-hold');
+    await tasksBox.fill(
+      [
+        'tasks:',
+        '  - id: schema',
+        `    description: Write the schema [started:${join(scratch.dir, 'swarm-started')}] [block:${hold}] [edit:schema.txt]`,
+        '    reserve: [schema.txt]',
+        '  - id: api',
+        '    description: Serve the schema over the API [edit:api.txt]',
+        '    depends_on: [schema]',
+        '    reserve: [api.txt]',
+        '  - id: cli',
+        '    description: A command for it [edit:cli.txt]',
+        '    reserve: [cli.txt]',
+        '  - id: docs',
+        '    description: Document the API and the command [edit:docs.txt]',
+        '    depends_on: [api, cli]',
+      ].join('\n'),
+    );
+    await page.getByLabel('agents').fill('2');
+    await page.getByRole('button', { name: 'Start swarm' }).click();
+    await expect.poll(() => page.evaluate(() => location.hash)).toMatch(/^#swarm\//);
+    const swarmId = decodeURIComponent((await page.evaluate(() => location.hash)).slice('#swarm/'.length));
+    const board = page.locator('.board');
+    const card = (key: string) => board.locator('.task').filter({ has: page.locator('.mono', { hasText: new RegExp(`^${key}$`) }) });
+    // While the first task is held, the board shows who works on what and who waits for whom.
+    await waitUntil(() => existsSync(join(scratch.dir, 'swarm-started')), 30_000, 'the first task to start');
+    await page.locator('.column[data-column="running"] .task').first().waitFor();
+    await page.locator('.column[data-column="waiting"] .task').first().waitFor();
+    expect(await card('schema').innerText()).toMatch(/worker [12] · claude/);
+    expect(await card('schema').getByRole('link').count()).toBe(1);
+    expect(await card('docs').getAttribute('data-state')).toBe('waiting');
+    expect((await card('docs').innerText()).replace(/\s+/g, ' ')).toContain('after api cli');
+    await shot('swarm-running');
+    writeFileSync(hold, '');
+    await page.locator('.column[data-column="landed"] .task').nth(3).waitFor({ timeout: 60_000 });
+    await page.locator('.badge.swarm-completed').waitFor();
+    expect((await card('docs').innerText()).replace(/\s+/g, ' ')).toContain('after api ✓ cli ✓');
+    expect(await page.locator('[data-fact="landed"]').innerText()).toBe('4 of 4');
+    expect(await page.getByRole('button', { name: 'Cancel swarm' }).count()).toBe(0);
+    await shot('swarm');
+    // The job link on a card opens that job's events.
+    await card('cli').getByRole('link').click();
+    await page.locator('#events .event.agent.result').waitFor();
+    await openView('Swarms');
+    const row = page.locator(`li.swarm-row[data-swarm="${swarmId}"]`);
+    await row.waitFor();
+    expect(await row.getAttribute('data-status')).toBe('completed');
+    expect(await row.innerText()).toContain('4/4 landed');
+    await shot('swarms');
+  });
+
+  it("shows a refused swarm with the daemon's message, and cancels a running swarm from its page", async () => {
+    // Its own tab: Chromium logs the refused request as a console error.
+    const p = await context.newPage();
+    const logged: string[] = [];
+    p.on('console', (m) => m.type() === 'error' && logged.push(m.text()));
+    await p.goto(`${d.url}/#swarms`);
+    await p.getByLabel('Tasks (YAML or JSON)').fill('- id: a\n  description: one\n  depends_on: [nope]');
+    await p.getByRole('button', { name: 'Start swarm' }).click();
+    await expect.poll(() => p.locator('.notice.error > span').allTextContents()).toEqual(["Start swarm: tasks.0.depends_on.0: no task has id 'nope'"]);
+    expect(logged).toEqual([expect.stringMatching(/400/)]);
+
+    const started = join(scratch.dir, 'cancel-started');
+    const { body } = await api(d.url, 'POST', '/swarms', {
+      agents: 1,
+      tasks: [
+        { id: 'slow', description: `hold [started:${started}] [block:${join(scratch.dir, 'never')}]` },
+        { id: 'after', description: 'after the slow one', depends_on: ['slow'] },
+      ],
+    });
+    // The list hears of it over the feed, without a reload.
+    await p.locator(`li.swarm-row[data-swarm="${body.swarm_id}"]`).waitFor();
+    await p.locator(`li.swarm-row[data-swarm="${body.swarm_id}"]`).getByRole('link').click();
+    await waitUntil(() => existsSync(started), 30_000, 'the swarm to start its task');
+    await p.locator('.column[data-column="running"] .task').waitFor();
+    await p.getByRole('button', { name: 'Cancel swarm' }).click();
+    await p.locator('.badge.swarm-cancelled').waitFor();
+    await expect.poll(() => p.locator('.column[data-column="stuck"] .task[data-state="cancelled"]').count()).toBe(2);
+    expect(await p.getByRole('button', { name: 'Cancel swarm' }).count()).toBe(0);
+    const job = (await api(d.url, 'GET', `/swarms/${body.swarm_id}`)).body.tasks[0].job_id;
+    expect((await waitJob(d.url, job)).status).toBe('cancelled');
+    await p.close();
+  });
+
+  it('is reachable by keyboard: a skip link first, views through the navigation, actions as buttons and links', async () => {
+    await page.goto(`${d.url}/#jobs`);
+    await page.reload();
+    await page.getByRole('heading', { name: /^Run a job/ }).waitFor();
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
+    expect(await page.locator('.skip').evaluate((el) => el.getBoundingClientRect().top >= 0)).toBe(true);
+    await page.keyboard.press('Enter');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('main');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('prompt');
     await page.getByRole('navigation').getByRole('link', { name: 'Jobs', exact: true }).focus();
     await page.keyboard.press('Tab');
     await page.keyboard.press('Tab');
@@ -265,15 +429,16 @@ describe.skipIf(!executablePath)('dashboard in Chromium', () => {
   it('fits a 420 px wide screen in every view without horizontal scrolling', async () => {
     await page.setViewportSize(NARROW);
     const id = (await page.evaluate(() => fetch('/jobs?limit=1&status=completed', { headers: { authorization: `Bearer ${localStorage.getItem('colony-token')}` } }).then((r) => r.json() as Promise<{ jobs: { id: string }[] }>))).jobs[0]!.id;
-    for (const view of ['jobs', `job/${id}`, 'merge-queue', 'reservations', 'memory']) {
+    const swarm = (await api(d.url, 'GET', '/swarms')).body.swarms.find((s: { status: string }) => s.status === 'completed').swarm_id as string;
+    for (const view of ['swarms', `swarm/${swarm}`, 'jobs', `job/${id}`, 'merge-queue', 'reservations', 'memory']) {
       await page.goto(`${d.url}/#${view}`);
       await page.locator('.feed-live').waitFor();
       await page.locator(READY[view.split('/')[0]!]!).first().waitFor();
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
       expect(overflow, `horizontal overflow in #${view}`).toBeLessThanOrEqual(0);
-      if (view === 'jobs') {
+      if (view === 'jobs' || view.startsWith('swarm/')) {
         await page.evaluate(() => document.activeElement?.blur?.());
-        await shot('narrow-jobs');
+        await shot(view === 'jobs' ? 'narrow-jobs' : 'narrow-swarm');
       }
     }
     await page.setViewportSize(WIDE);

@@ -56,7 +56,7 @@ describe('dashboard over HTTP', () => {
     expect(index.status).toBe(200);
     const html = await index.text();
     expect(html).toContain('<script type="importmap">');
-    for (const path of ['/ui/app.js', '/ui/views/jobs.js', '/ui/lib/api.js', '/ui/vendor/preact.mjs', '/ui/vendor/hooks.mjs', '/ui/vendor/htm.mjs']) {
+    for (const path of ['/ui/app.js', '/ui/views/jobs.js', '/ui/views/swarm.js', '/ui/lib/api.js', '/ui/vendor/preact.mjs', '/ui/vendor/hooks.mjs', '/ui/vendor/htm.mjs', '/ui/vendor/yaml/index.js', '/ui/vendor/yaml/parse/lexer.js']) {
       const res = await fetch(d.url + path);
       expect(res.status, path).toBe(200);
       expect(res.headers.get('content-type'), path).toMatch(/^text\/javascript/);
@@ -93,7 +93,7 @@ describe('dashboard over HTTP', () => {
   });
 
   it('GET /events says hello with the features, then the current reservations, memory and slots', async () => {
-    const seen = await collect((s) => ['reservations', 'memory', 'runner'].every((e) => s.some((m) => m.event === e)));
+    const seen = await collect((s) => ['reservations', 'memory', 'runner', 'land'].every((e) => s.some((m) => m.event === e)));
     expect(seen[0]!.event).toBe('hello');
     const hello = JSON.parse(seen[0]!.data);
     expect(hello.version).toMatch(/^\d+\.\d+\.\d+/);
@@ -101,6 +101,22 @@ describe('dashboard over HTTP', () => {
     const memory = JSON.parse(seen.find((m) => m.event === 'memory')!.data);
     expect(memory).toMatchObject({ memories: expect.any(Number), embedder: expect.any(String) });
     expect(JSON.parse(seen.find((m) => m.event === 'runner')!.data)).toMatchObject({ active: expect.any(Number), capacity: 10 });
+    expect(JSON.parse(seen.find((m) => m.event === 'land')!.data)).toEqual({ target: 'main', blocked: null, entries: expect.any(Array) });
+  });
+
+  it('GET /events sends the merge queue as each entry moves, up to landed', async () => {
+    let jobId = '';
+    const entryOf = (m: SseMessage) => (m.event === 'land' ? (JSON.parse(m.data).entries as { job_id: string; status: string }[]).find((e) => e.job_id === jobId) : undefined);
+    const seen = await collect(
+      (s) => s.some((m) => entryOf(m)?.status === 'landed'),
+      async () => {
+        jobId = (await api(d.url, 'POST', '/execute', { prompt: '[edit:landed.txt]', land: true })).body.job_id;
+      },
+    );
+    // Every state it passed through was sent, not only the last.
+    const statuses = [...new Set(seen.map(entryOf).filter((e) => e !== undefined).map((e) => e.status))];
+    expect(statuses[0]).toMatch(/^(queued|testing)$/);
+    expect(statuses.at(-1)).toBe('landed');
   });
 
   it('GET /events streams every job transition and changed reservations as they happen', async () => {

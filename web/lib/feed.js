@@ -1,10 +1,10 @@
 // The daemon-wide event stream (GET /events): job transitions, reservations and memory
-// counts as they change. Views read the store and listen for job transitions.
+// counts, slots and the merge queue as they change. Views read the store and listen for job transitions.
 import { follow } from './api.js';
 import { createStore } from './store.js';
 
 /** `state`: connecting · live · reconnecting · refused; `features`: optional routes. */
-export const feed = createStore({ state: 'connecting', features: null, reservations: null, memory: null, runner: null });
+export const feed = createStore({ state: 'connecting', features: null, reservations: null, memory: null, runner: null, land: null, swarms: new Map() });
 const jobListeners = new Set();
 
 /**
@@ -30,6 +30,8 @@ export function startFeed() {
       else if (event === 'reservations') feed.set((f) => ({ ...f, reservations: data.reservations }));
       else if (event === 'memory') feed.set((f) => ({ ...f, memory: data }));
       else if (event === 'runner') feed.set((f) => ({ ...f, runner: data }));
+      else if (event === 'land') feed.set((f) => ({ ...f, land: data }));
+      else if (event === 'swarm') feed.set((f) => ({ ...f, swarms: new Map(f.swarms).set(data.swarm_id, data) }));
       else if (event === 'job') for (const fn of jobListeners) fn(data);
     },
   });

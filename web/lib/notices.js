@@ -14,12 +14,15 @@ export function dismiss(id) {
   notices.set((list) => list.filter((n) => n.id !== id));
 }
 
-/** Run an action; if it throws, say what went wrong instead of failing silently. */
+/**
+ * Run an action; if it throws, say what went wrong instead of failing silently. A refused
+ * token (401) is said once, by the sign-in screen it leads back to, not by every call.
+ */
 export async function attempt(what, fn) {
   try {
     return await fn();
   } catch (err) {
-    notify(`${what}: ${err.message}`);
+    if (err.status !== 401) notify(`${what}: ${err.message}`);
     return undefined;
   }
 }

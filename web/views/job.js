@@ -11,8 +11,8 @@ import { StatusBadge, cancelJob } from './jobs.js';
 
 const FINISHED = new Set(['completed', 'failed', 'timed_out', 'cancelled']);
 const CLIP = 600;
-/** Events kept on the page: a long run's whole log would slow every update. */
-const SHOWN = 2000;
+/** Events rendered at first, and how many more each "earlier events" press adds: a long run's whole log would slow every update. */
+const SHOWN = 500;
 
 const time = (iso) => new Date(iso).toLocaleTimeString();
 
@@ -54,8 +54,9 @@ function AgentEvent({ d }) {
   }
 }
 
-function EventLine({ e }) {
+function EventLine({ e, raw }) {
   const d = e.data;
+  if (raw) return html`<li class="event raw"><time datetime=${e.at}>${time(e.at)}</time><pre>${JSON.stringify(e, null, 2)}</pre></li>`;
   let body;
   let kind = e.type;
   if (e.type === 'status') {
@@ -70,6 +71,20 @@ function EventLine({ e }) {
   return html`<li class=${`event ${kind}`}><time datetime=${e.at}>${time(e.at)}</time><div>${body}</div></li>`;
 }
 
+/** What landing knows of the job: its merge-queue entry, task, reservations, and the job it follows up. */
+function landingRows(l) {
+  if (!l) return [];
+  const e = l.entry;
+  const w = l.waiting_for;
+  return [
+    ['merge queue', e && html`<a href="#merge-queue"><span class=${`badge mq-${e.status}`}>${e.status.replace('_', ' ')}</span></a>${e.position ? ` #${e.position}` : ''}${e.landed_commit ? html` as <span class="mono">${e.landed_commit.slice(0, 10)}</span>` : ''}`],
+    ['task', l.task_id && html`<span class="mono">${l.task_id}</span>`],
+    ['reserves', l.reserve?.length > 0 && html`${l.reserve.map((r) => html`<span class="chip mono">${r}</span> `)}`],
+    ['waiting for', w && `${w.symbols.join(', ')} (held by ${w.holders.map((h) => h.run_id).join(', ') || w.behind})`],
+    ['follow-up of', l.follow_up_of && html`<a class="mono" href=${`#job/${encodeURIComponent(l.follow_up_of)}`}>${l.follow_up_of}</a>${l.attempt > 1 ? ` (attempt ${l.attempt})` : ''}`],
+  ].filter(([, v]) => v);
+}
+
 function Summary({ job }) {
   const { features } = useStore(feed);
   const rows = [
@@ -81,7 +96,8 @@ function Summary({ job }) {
     ['diff', diffStat(job.diff_stat)],
     ['usage', usageText(job.usage)],
     ['position', job.position ?? ''],
-  ].filter(([, v]) => v !== '' && v !== null);
+    ...landingRows(job.landing),
+  ].filter(([, v]) => v !== '' && v !== null && v !== undefined);
   const land = () =>
     attempt(`Land ${job.id}`, async () => {
       await api(`/jobs/${encodeURIComponent(job.id)}/land`, { method: 'POST' });
@@ -92,7 +108,7 @@ function Summary({ job }) {
       <h2 id="job-title"><span class="mono">${job.id}</span> <${StatusBadge} status=${job.status} /></h2>
       <div class="actions">
         ${ACTIVE.has(job.status) && html`<button onClick=${() => cancelJob(job.id)}>Cancel job</button>`}
-        ${features?.merge_queue && job.status === 'completed' && job.branch && html`<button onClick=${land}>Land</button>`}
+        ${features?.merge_queue && job.status === 'completed' && job.branch && !job.landing?.entry && html`<button onClick=${land}>Land</button>`}
       </div>
     </div>
     <p class="prompt full">${job.prompt}</p>
@@ -107,8 +123,23 @@ export function JobView({ id }) {
   const [missing, setMissing] = useState(null);
   const [events, setEvents] = useState([]);
   const [streamState, setStreamState] = useState('connecting');
+  const [limit, setLimit] = useState(SHOWN);
+  const [raw, setRaw] = useState(false);
   const eventsRef = useRef(null);
   const endRef = useRef(null);
+
+  // Its merge-queue entry moves after the job has finished (no job transition): follow the queue.
+  const { land } = useStore(feed);
+  const entry = land?.entries.find((e) => e.job_id === id);
+  const entryKey = entry ? `${entry.id}:${entry.status}` : '';
+  useEffect(() => {
+    if (!entryKey) return undefined;
+    let stale = false;
+    api(`/jobs/${encodeURIComponent(id)}`).then((j) => !stale && setJob(j), () => undefined);
+    return () => {
+      stale = true;
+    };
+  }, [entryKey]);
 
   // Opening a job brings its events into view (the list's "events" link lands here), once
   // the summary above them has its height.
@@ -124,10 +155,11 @@ export function JobView({ id }) {
     setJob(null);
     setMissing(null);
     setEvents([]);
+    setLimit(SHOWN);
     const load = () =>
       api(`/jobs/${encodeURIComponent(id)}`).then(
         (j) => !stale && setJob(j),
-        (err) => !stale && (err.status === 404 ? setMissing(err.message) : notify(`Load ${id}: ${err.message}`)),
+        (err) => !stale && (err.status === 404 ? setMissing(err.message) : err.status !== 401 && notify(`Load ${id}: ${err.message}`)),
       );
     load();
     const off = onJobTransition((e) => (e.resync || e.job_id === id) && load());
@@ -159,10 +191,14 @@ export function JobView({ id }) {
     <p><a href="#jobs">← all jobs</a></p>
     ${missing ? html`<p class="error" role="alert">${missing}</p>` : job ? html`<${Summary} job=${job} />` : html`<p class="muted">Loading…</p>`}
     <section class="card" aria-labelledby="events-title">
-      <h2 id="events-title" tabindex="-1" ref=${eventsRef}>Events <span class="muted">${events.length} · ${streamState === 'ended' ? 'finished' : streamState}</span></h2>
+      <div class="row spread">
+        <h2 id="events-title" tabindex="-1" ref=${eventsRef}>Events <span class="muted">${events.length} · ${streamState === 'ended' ? 'finished' : streamState}</span></h2>
+        <label><input type="checkbox" checked=${raw} onChange=${(ev) => setRaw(ev.currentTarget.checked)} /> raw JSON</label>
+      </div>
       <ol class="events" id="events">
-        ${events.length > SHOWN && html`<li class="event muted">${(events.length - SHOWN).toLocaleString()} earlier events not shown (<code>colony jobs logs ${id}</code> has them all)</li>`}
-        ${events.slice(-SHOWN).map((e) => html`<${EventLine} key=${e.id} e=${e} />`)}
+        ${events.length > limit &&
+        html`<li class="event earlier"><span></span><div><button onClick=${() => setLimit((n) => n + SHOWN)}>Show ${Math.min(SHOWN, events.length - limit).toLocaleString()} earlier events</button> <span class="muted">(${(events.length - limit).toLocaleString()} not shown)</span></div></li>`}
+        ${events.slice(-limit).map((e) => html`<${EventLine} key=${e.id} e=${e} raw=${raw} />`)}
         <li ref=${endRef} class="end" aria-hidden="true"></li>
       </ol>
     </section>`;

@@ -22,15 +22,21 @@ export function cancelJob(id) {
   });
 }
 
-function RunForm() {
+/** The daemon's configured agents (from /v1/models), for the forms' agent choice. */
+export function useAgents() {
   const [agents, setAgents] = useState([]);
-  const [busy, setBusy] = useState(false);
   useEffect(() => {
     attempt('Load agents', async () => {
       const models = await api('/v1/models');
       setAgents([...new Set(models.data.filter((m) => m.id.startsWith('colony/')).map((m) => m.id.slice(7)))]);
     });
   }, []);
+  return agents;
+}
+
+function RunForm() {
+  const agents = useAgents();
+  const [busy, setBusy] = useState(false);
   const submit = async (ev) => {
     ev.preventDefault();
     const form = ev.currentTarget;

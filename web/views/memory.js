@@ -26,12 +26,16 @@ function Stats({ stats }) {
   </div>`;
 }
 
-/** Whatever the daemon gives as the reason for a match, as label: value pairs. */
+/** Why a memory matched: the cue's words it contains, related words, vector similarity, and its rank in each candidate list. */
 function Explain({ explain }) {
-  if (explain === undefined || explain === null) return null;
-  if (typeof explain !== 'object') return html`<p class="explain muted">${String(explain)}</p>`;
-  const show = (v) => (Array.isArray(v) ? v.map((x) => (typeof x === 'object' ? JSON.stringify(x) : String(x))).join(', ') : typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(4)) : typeof v === 'object' ? JSON.stringify(v) : String(v));
-  return html`<dl class="facts explain">${Object.entries(explain).map(([k, v]) => html`<dt>${k.replace(/_/g, ' ')}</dt><dd>${show(v)}</dd>`)}</dl>`;
+  if (!explain) return null;
+  const ranks = Object.entries(explain.ranks ?? {});
+  return html`<dl class="facts explain">
+    <dt>matched</dt><dd>${explain.matched?.length ? explain.matched.map((w) => html`<mark class="chip">${w}</mark> `) : html`<span class="muted">no cue word</span>`}</dd>
+    ${explain.expanded?.length > 0 && html`<dt>related</dt><dd>${explain.expanded.map((w) => html`<span class="chip">${w}</span> `)}</dd>`}
+    <dt>similarity</dt><dd>${typeof explain.similarity === 'number' ? explain.similarity.toFixed(3) : ''}</dd>
+    ${ranks.length > 0 && html`<dt>ranked</dt><dd>${ranks.map(([list, rank]) => `${list.replace(/([A-Z])/g, ' $1').toLowerCase()} #${rank}`).join(' · ')}</dd>`}
+  </dl>`;
 }
 
 function MemoryItem({ m }) {
@@ -55,8 +59,15 @@ function Recall() {
     ev.preventDefault();
     const f = ev.currentTarget.elements;
     setBusy(true);
+    // Other phrasings of the same need, one per line (the daemon takes at most 8).
+    const alternatives = f.alternatives.value.split('\n').map((a) => a.trim()).filter(Boolean).slice(0, 8);
     const r = await attempt('Recall', () =>
-      recall({ cue: f.cue.value, budget_tokens: Number(f.budget.value), ...(f.scope.value.trim() ? { scope: f.scope.value.trim() } : {}) }),
+      recall({
+        cue: f.cue.value,
+        budget_tokens: Number(f.budget.value),
+        ...(f.scope.value.trim() ? { scope: f.scope.value.trim() } : {}),
+        ...(alternatives.length ? { alternatives } : {}),
+      }),
     );
     setBusy(false);
     if (r) setResult(r);
@@ -69,6 +80,8 @@ function Recall() {
       <label>budget <input name="budget" type="number" min="1" max="1000000" value="1000" class="num" /></label>
       <label>scope <input name="scope" placeholder="repo" class="short" /></label>
       <button disabled=${busy}>Recall</button>
+      <label for="alternatives" class="full-width">other phrasings <span class="muted">(optional, one per line: synonyms, file or error names)</span></label>
+      <textarea id="alternatives" name="alternatives" rows="2" maxlength="8000" class="full-width"></textarea>
     </form>
     ${result &&
     html`<p class="muted" role="status">${plural(result.memories.length, 'memory', 'memories')} · ${plural(result.used_tokens, 'token')} of ${plural(result.candidates, 'candidate')}</p>

@@ -1,89 +1,72 @@
-// The merge queue (GET /merge-queue): entries in order with their status, kept current.
-// A daemon without the merge queue says so instead of failing.
-import { useEffect, useState } from 'preact/hooks';
+// The merge queue, live from the daemon feed (`event: land`, the whole queue on every change):
+// entries in order with their status, why one did not land (conflicting files and hunks, or
+// the check's output), the follow-up it started, and retry / remove.
 import { html } from '../lib/html.js';
 import { api } from '../lib/api.js';
 import { attempt, notify } from '../lib/notices.js';
-import { feed, onJobTransition } from '../lib/feed.js';
+import { feed } from '../lib/feed.js';
 import { useStore } from '../lib/store.js';
 import { ago } from '../lib/format.js';
 
-/** Entries change without a job transition too (checks run, batches land): read again this often. */
-const REREAD_MS = 2000;
-const SHOWN = new Set(['id', 'job_id', 'branch', 'head', 'status', 'created_at', 'updated_at']);
-const DONE = /^(landed|removed|dropped|merged)$/;
-const RETRYABLE = /fail|conflict|red|error|reject|stuck/;
+const RETRYABLE = new Set(['conflicted', 'failed_check', 'removed']);
+const REMOVABLE = new Set(['queued', 'testing', 'conflicted', 'failed_check']);
 
-function entriesOf(body) {
-  if (Array.isArray(body)) return body;
-  return body?.entries ?? [];
+function Evidence({ evidence }) {
+  if (!evidence) return null;
+  if (evidence.kind === 'conflict') {
+    return html`<div class="evidence">
+      <p><strong>Conflict</strong> on <span class="mono">${evidence.onto.slice(0, 10)}</span> in
+        ${evidence.files?.map((f) => html` <span class="chip mono">${f}</span>`)}</p>
+      ${evidence.hunks && html`<details><summary>the conflicting hunks</summary><pre class="hunks">${evidence.hunks}</pre></details>`}
+    </div>`;
+  }
+  const why = evidence.timed_out ? 'timed out' : evidence.exit_code === null || evidence.exit_code === undefined ? 'was killed' : `exited ${evidence.exit_code}`;
+  return html`<div class="evidence">
+    <p><strong>Check ${why}</strong> on <span class="mono">${evidence.onto.slice(0, 10)}</span></p>
+    ${evidence.output_tail && html`<details><summary>its output (last part)</summary><pre class="hunks">${evidence.output_tail}</pre></details>`}
+  </div>`;
 }
 
-function extra(entry) {
-  return Object.entries(entry).filter(([k, v]) => !SHOWN.has(k) && v !== null && v !== undefined && v !== '');
-}
-
-function Entry({ entry, index }) {
+function Entry({ entry }) {
   const act = (what) =>
-    attempt(`${what} ${entry.id}`, async () => {
+    attempt(`${what[0].toUpperCase()}${what.slice(1)} ${entry.id}`, async () => {
       await api(`/merge-queue/${encodeURIComponent(entry.id)}/${what}`, { method: 'POST' });
-      notify(`${entry.id}: ${what} requested`, 'info');
+      notify(`${entry.id}: ${what === 'retry' ? 'queued again' : 'removed'}`, 'info');
     });
-  return html`<li class="entry" data-entry=${entry.id}>
+  const follow = entry.follow_up;
+  return html`<li class="entry" data-entry=${entry.id} data-status=${entry.status}>
     <div class="job-head">
-      <span class="muted">${index + 1}.</span>
-      <span class="mono">${entry.id}</span>
-      <span class=${`badge mq-${entry.status}`}>${entry.status}</span>
-      ${entry.job_id && html`<a class="mono" href=${`#job/${entry.job_id}`}>${entry.job_id}</a>`}
-      ${entry.updated_at && html`<span class="muted">${ago(entry.updated_at)}</span>`}
+      ${entry.position && html`<span class="muted">#${entry.position}</span>`}
+      <span class=${`badge mq-${entry.status}`}>${entry.status.replace('_', ' ')}</span>
+      <a class="mono" href=${`#job/${entry.job_id}`}>${entry.job_id}</a>
+      ${entry.attempt > 1 && html`<span class="muted">attempt ${entry.attempt}</span>`}
+      <span class="muted" title=${entry.updated_at}>${ago(entry.updated_at)}</span>
     </div>
-    <p class="mono small">${entry.branch}${entry.head ? ` @ ${String(entry.head).slice(0, 10)}` : ''}</p>
-    ${extra(entry).length > 0 &&
-    html`<dl class="facts">${extra(entry).map(([k, v]) => html`<dt>${k.replace(/_/g, ' ')}</dt><dd>${typeof v === 'object' ? JSON.stringify(v) : String(v)}</dd>`)}</dl>`}
+    <p class="mono small">${entry.branch} @ ${entry.head.slice(0, 10)} → ${entry.target}${entry.landed_commit ? ` = ${entry.landed_commit.slice(0, 10)}` : ''}</p>
+    ${entry.error && html`<p class="error small">${entry.error}</p>`}
+    <${Evidence} evidence=${entry.evidence} />
+    ${follow &&
+    html`<p class="small">Follow-up: ${follow.job_id ? html`job <a class="mono" href=${`#job/${follow.job_id}`}>${follow.job_id}</a>` : ''}${follow.task_id ? html` task <span class="mono">${follow.task_id}</span>` : ''}</p>`}
     <div class="actions">
-      ${RETRYABLE.test(entry.status) && html`<button onClick=${() => act('retry')}>retry</button>`}
-      ${!DONE.test(entry.status) && html`<button onClick=${() => act('remove')}>remove</button>`}
+      ${RETRYABLE.has(entry.status) && html`<button onClick=${() => act('retry')} aria-label=${`retry ${entry.id}`}>retry</button>`}
+      ${REMOVABLE.has(entry.status) && html`<button onClick=${() => act('remove')} aria-label=${`remove ${entry.id}`}>remove</button>`}
     </div>
   </li>`;
 }
 
 export function MergeQueueView() {
-  const { features } = useStore(feed);
-  const [entries, setEntries] = useState(null);
-  const [unavailable, setUnavailable] = useState(false);
-  const enabled = features?.merge_queue;
-
-  useEffect(() => {
-    if (!enabled) return undefined;
-    let stale = false;
-    const load = () =>
-      api('/merge-queue').then(
-        (body) => !stale && setEntries(entriesOf(body)),
-        (err) => {
-          if (stale) return;
-          if (err.status === 404) setUnavailable(true);
-          else notify(`Merge queue: ${err.message}`);
-        },
-      );
-    load();
-    const timer = setInterval(load, REREAD_MS);
-    const off = onJobTransition(load);
-    return () => {
-      stale = true;
-      clearInterval(timer);
-      off();
-    };
-  }, [enabled]);
-
+  const { features, land } = useStore(feed);
   let body;
-  if (features === null) body = html`<p class="muted">Connecting…</p>`;
-  else if (!enabled || unavailable)
+  if (features === null || (features.merge_queue && !land)) body = html`<p class="muted">Loading…</p>`;
+  else if (!features.merge_queue)
     body = html`<p class="empty" data-state="unavailable">This daemon has no merge queue (<code>GET /merge-queue</code> is not served). Jobs keep their branches; land them with git.</p>`;
-  else if (entries === null) body = html`<p class="muted">Loading…</p>`;
-  else if (entries.length === 0) body = html`<p class="empty" data-state="empty">The merge queue is empty. A completed job's branch enters it with <strong>Land</strong> on the job's page.</p>`;
-  else body = html`<ol class="entries">${entries.map((e, i) => html`<${Entry} key=${e.id} entry=${e} index=${i} />`)}</ol>`;
+  else if (land.entries.length === 0)
+    body = html`<p class="empty" data-state="empty">The merge queue is empty. A completed job's branch enters it with <strong>Land</strong> on the job's page, or by itself when the job asked to land.</p>`;
+  else body = html`<ol class="entries">${land.entries.map((e) => html`<${Entry} key=${e.id} entry=${e} />`)}</ol>`;
   return html`<section class="card" aria-labelledby="mq-title">
-    <h2 id="mq-title">Merge queue ${entries && entries.length > 0 && html`<span class="muted">(${entries.length})</span>`}</h2>
+    <h2 id="mq-title">Merge queue ${land && land.entries.length > 0 && html`<span class="muted">(${land.entries.length})</span>`}</h2>
+    ${land && html`<p class="muted">lands on <span class="mono">${land.target || '?'}</span></p>`}
+    ${land?.blocked && html`<p class="error" role="status" data-state="blocked">Not moving: ${land.blocked}</p>`}
     ${body}
   </section>`;
 }

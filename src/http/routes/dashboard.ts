@@ -23,17 +23,21 @@ const VENDOR: Record<string, [pkg: string, file: string]> = {
   'vendor/hooks.mjs': ['preact', 'hooks/dist/hooks.mjs'],
   'vendor/htm.mjs': ['htm', 'dist/htm.mjs'],
 };
+/** Libraries shipped as a tree of ES modules: the whole folder, under vendor/<name>/. */
+const VENDOR_TREES: Record<string, [pkg: string, dir: string]> = {
+  'vendor/yaml/': ['yaml', 'browser/dist'],
+};
 
 interface Asset {
   type: string;
   body: Buffer;
 }
 
-function webFiles(root: string, dir = root, out = new Map<string, Asset>()): Map<string, Asset> {
+function webFiles(root: string, prefix = '', dir = root, out = new Map<string, Asset>()): Map<string, Asset> {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) webFiles(root, path, out);
-    else if (TYPES[extname(entry.name)]) out.set(relative(root, path).split(sep).join('/'), { type: TYPES[extname(entry.name)]!, body: readFileSync(path) });
+    if (entry.isDirectory()) webFiles(root, prefix, path, out);
+    else if (TYPES[extname(entry.name)]) out.set(prefix + relative(root, path).split(sep).join('/'), { type: TYPES[extname(entry.name)]!, body: readFileSync(path) });
   }
   return out;
 }
@@ -50,9 +54,11 @@ function packageDir(pkg: string): string {
 }
 
 function vendorFiles(): Map<string, Asset> {
-  return new Map(
+  const out = new Map(
     Object.entries(VENDOR).map(([name, [pkg, file]]) => [name, { type: TYPES['.mjs']!, body: readFileSync(join(packageDir(pkg), file)) }]),
   );
+  for (const [prefix, [pkg, dir]] of Object.entries(VENDOR_TREES)) webFiles(join(packageDir(pkg), dir), prefix, join(packageDir(pkg), dir), out);
+  return out;
 }
 
 /**

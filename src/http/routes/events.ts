@@ -2,8 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../deps.js';
 import { openSse, type SseStream } from '../sse.js';
 
-/** How often reservations and memory counts are compared while someone listens. */
+/** How often the watched state is compared while someone listens (reservations expire, embedding progresses). */
 const WATCH_MS = 1000;
+/** A job transition or a merge-queue event compares sooner: what the person just did shows at once. */
+const NUDGE_MS = 25;
 
 interface Snapshot {
   event: string;
@@ -14,9 +16,11 @@ interface Snapshot {
 /**
  * `GET /events`: one daemon-wide SSE stream for the dashboard. `hello` first (version and
  * which optional routes this daemon has), then `job` for every job status transition, and
- * `reservations` / `memory` / `runner` (slots and queue) with the whole current state whenever it changes (these domains
- * keep no change feed, so one shared timer compares them while at least one client listens),
- * and `swarm` with a swarm's whole view on every change (the unfinished ones right after `hello`).
+ * `reservations` / `memory` / `runner` (slots and queue) / `land` (the merge queue as
+ * `GET /merge-queue` shows it) with the whole current state whenever it changes. Coordination
+ * and memory keep no change feed, so one shared timer compares them while at least one client
+ * listens; job transitions and merge-queue events compare at once. `swarm` carries a swarm's
+ * whole view on every change (the unfinished ones right after `hello`).
  */
 export function eventRoutes(app: FastifyInstance, deps: AppDeps): void {
   const listeners = new Set<SseStream>();
@@ -25,10 +29,11 @@ export function eventRoutes(app: FastifyInstance, deps: AppDeps): void {
     { event: 'memory', read: () => deps.memory.stats() },
     // A slot frees after the job's final transition (its workspace is cleaned up first).
     { event: 'runner', read: () => deps.runner.stats() },
+    { event: 'land', read: () => deps.land.status() },
   ];
   let timer: NodeJS.Timeout | undefined;
-  let unsubscribeJobs: (() => void) | undefined;
-  let unsubscribeSwarms: (() => void) | undefined;
+  let nudged: NodeJS.Timeout | undefined;
+  let unsubscribe: (() => void)[] = [];
 
   const broadcast = (event: string, data: string): void => {
     for (const sse of listeners) sse.send({ event, data });
@@ -48,19 +53,32 @@ export function eventRoutes(app: FastifyInstance, deps: AppDeps): void {
       }
     }
   };
+  // One compare for a burst of events (a batch landing moves many entries at once).
+  const nudge = (): void => {
+    nudged ??= setTimeout(() => {
+      nudged = undefined;
+      compare();
+    }, NUDGE_MS);
+  };
   const start = (): void => {
-    unsubscribeJobs = deps.runner.subscribeAll((e) => {
-      if (e.type !== 'status') return;
-      broadcast('job', JSON.stringify({ job_id: e.job_id, at: e.at, ...e.data }));
-    });
-    unsubscribeSwarms = deps.swarms.subscribe((v) => broadcast('swarm', JSON.stringify(v)));
+    unsubscribe = [
+      deps.runner.subscribeAll((e) => {
+        if (e.type !== 'status') return;
+        broadcast('job', JSON.stringify({ job_id: e.job_id, at: e.at, ...e.data }));
+        nudge();
+      }),
+      deps.land.subscribe(nudge),
+      deps.swarms.subscribe((v) => broadcast('swarm', JSON.stringify(v))),
+    ];
     timer = setInterval(compare, WATCH_MS);
     timer.unref();
   };
   const stop = (): void => {
     clearInterval(timer);
-    unsubscribeJobs?.();
-    unsubscribeSwarms?.();
+    clearTimeout(nudged);
+    nudged = undefined;
+    for (const off of unsubscribe) off();
+    unsubscribe = [];
     for (const s of snapshots) s.last = undefined;
   };
 
