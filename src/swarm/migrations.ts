@@ -1,6 +1,6 @@
 import type { Migration } from '../lib/sqlite.js';
 
-/** Swarm runs and their tasks. Version 14 is this domain's number in the global sequence. */
+/** Swarm runs and their tasks. Versions 14 and 17 are this domain's numbers in the global sequence. */
 export const swarmMigrations: Migration[] = [
   {
     version: 14,
@@ -43,6 +43,15 @@ export const swarmMigrations: Migration[] = [
         reason TEXT,
         PRIMARY KEY (swarm_id, task_id)
       );
+    `,
+  },
+  {
+    // Every planner job, not only the current one: a failed attempt's usage still counts.
+    version: 17,
+    name: 'swarm planner attempts',
+    up: `
+      ALTER TABLE swarm_runs ADD COLUMN planner_job_ids TEXT NOT NULL DEFAULT '[]';
+      UPDATE swarm_runs SET planner_job_ids = json_array(planner_job_id) WHERE planner_job_id IS NOT NULL;
     `,
   },
 ];

@@ -146,12 +146,12 @@ export class SwarmService {
         metadata: { swarm_id: id, role: 'planner' },
         source: 'swarm',
       });
-      this.store.insertRun({ ...base, status: 'planning', source: 'plan', planner_job_id: job.job_id, started_at: now });
+      this.store.insertRun({ ...base, status: 'planning', source: 'plan', planner_job_id: job.job_id, planner_job_ids: [job.job_id], started_at: now });
       this.jobs.set(job.job_id, id);
     } else {
       const tasks = req.tasks ? this.createTasks(id, req.tasks) : this.openTasks();
       this.store.tx(() => {
-        this.store.insertRun({ ...base, status: 'running', source: req.tasks ? 'tasks' : 'open', planner_job_id: null, started_at: now });
+        this.store.insertRun({ ...base, status: 'running', source: req.tasks ? 'tasks' : 'open', planner_job_id: null, planner_job_ids: [], started_at: now });
         this.store.insertTasks(id, tasks);
       });
     }
@@ -351,7 +351,7 @@ export class SwarmService {
         source: 'swarm',
       });
       this.jobs.set(job.job_id, run.id);
-      this.store.updateRun(run.id, { planner_job_id: job.job_id, failed_attempts: failed, error: why });
+      this.store.updateRun(run.id, { planner_job_id: job.job_id, planner_job_ids: [...run.planner_job_ids, job.job_id], failed_attempts: failed, error: why });
       return true;
     } catch (err) {
       this.o.logger.warn({ swarm_id: run.id, err: (err as Error).message }, 'could not start the planner again');
@@ -398,10 +398,22 @@ export class SwarmService {
     }
   }
 
-  /** Start jobs for ready tasks, highest priority first, while fewer than `agents` run. */
+  /**
+   * Start jobs for ready tasks, highest priority first, while fewer than `agents` run.
+   * Landing starts a follow-up job itself, even while every slot is busy; such a job runs
+   * without a worker until a slot frees, takes that slot before any new task, and counts
+   * against `agents` all along, so the swarm is back under its bound before it starts more.
+   */
   private dispatch(run: SwarmRun, tasks: SwarmTask[], update: (t: SwarmTask, p: TaskPatch) => void, failAttempt: (t: SwarmTask, reason: string) => void): void {
+    for (const t of tasks) {
+      if (t.state !== 'running' || t.worker !== null) continue;
+      const worker = this.freeWorker(run, tasks);
+      if (worker === null) break;
+      update(t, { worker });
+    }
     const ready = tasks.filter((t) => t.state === 'ready').sort((a, b) => b.priority - a.priority);
     for (const t of ready) {
+      if (tasks.filter((x) => x.state === 'running').length >= run.agents) return;
       const worker = this.freeWorker(run, tasks);
       if (worker === null) return;
       let r: SubmitResult;

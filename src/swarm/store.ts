@@ -16,12 +16,16 @@ export interface SwarmRun {
   timeout_s: number | null;
   max_attempts: number;
   planner_job_id: string | null;
+  /** Every planner job started, the current one last. */
+  planner_job_ids: string[];
   error: string | null;
   failed_attempts: number;
   created_at: number;
   started_at: number | null;
   finished_at: number | null;
 }
+
+type RunRow = Omit<SwarmRun, 'planner_job_ids'> & { planner_job_ids: string };
 
 interface TaskRow {
   swarm_id: string;
@@ -43,8 +47,10 @@ interface TaskRow {
 /** A task as a swarm first takes it: what it is, before any work. */
 export type NewSwarmTask = Pick<SwarmTask, 'task_id' | 'key' | 'description' | 'depends_on' | 'reserve' | 'priority'>;
 export type NewSwarmRun = Omit<SwarmRun, 'error' | 'failed_attempts' | 'finished_at'>;
-export type RunPatch = Partial<Pick<SwarmRun, 'status' | 'planner_job_id' | 'error' | 'failed_attempts' | 'started_at' | 'finished_at'>>;
+export type RunPatch = Partial<Pick<SwarmRun, 'status' | 'planner_job_id' | 'planner_job_ids' | 'error' | 'failed_attempts' | 'started_at' | 'finished_at'>>;
 export type TaskPatch = Partial<Pick<SwarmTask, 'state' | 'attempts' | 'job_id' | 'job_ids' | 'worker' | 'reason'>>;
+
+const toRun = (r: RunRow): SwarmRun => ({ ...r, planner_job_ids: JSON.parse(r.planner_job_ids) as string[] });
 
 const toTask = (r: TaskRow): SwarmTask => ({
   task_id: r.task_id,
@@ -68,8 +74,8 @@ export class SwarmStore {
   constructor(private readonly db: Db) {
     const p = (sql: string): Statement => db.prepare(sql);
     this.s = {
-      insertRun: p(`INSERT INTO swarm_runs (id, status, goal, source, agents, agent, model, permissions, timeout_s, max_attempts, planner_job_id, created_at, started_at)
-        VALUES (@id, @status, @goal, @source, @agents, @agent, @model, @permissions, @timeout_s, @max_attempts, @planner_job_id, @created_at, @started_at)`),
+      insertRun: p(`INSERT INTO swarm_runs (id, status, goal, source, agents, agent, model, permissions, timeout_s, max_attempts, planner_job_id, planner_job_ids, created_at, started_at)
+        VALUES (@id, @status, @goal, @source, @agents, @agent, @model, @permissions, @timeout_s, @max_attempts, @planner_job_id, @planner_job_ids, @created_at, @started_at)`),
       getRun: p('SELECT * FROM swarm_runs WHERE id = ?'),
       listRuns: p('SELECT * FROM swarm_runs ORDER BY seq DESC LIMIT ?'),
       openRuns: p("SELECT * FROM swarm_runs WHERE status IN ('planning', 'running') ORDER BY seq"),
@@ -86,26 +92,28 @@ export class SwarmStore {
   }
 
   insertRun(run: NewSwarmRun): void {
-    this.s.insertRun!.run(run);
+    this.s.insertRun!.run({ ...run, planner_job_ids: JSON.stringify(run.planner_job_ids) });
   }
 
   run(id: string): SwarmRun | undefined {
-    return this.s.getRun!.get(id) as SwarmRun | undefined;
+    const row = this.s.getRun!.get(id) as RunRow | undefined;
+    return row && toRun(row);
   }
 
   runs(limit: number): SwarmRun[] {
-    return this.s.listRuns!.all(limit) as SwarmRun[];
+    return (this.s.listRuns!.all(limit) as RunRow[]).map(toRun);
   }
 
   openRuns(): SwarmRun[] {
-    return this.s.openRuns!.all() as SwarmRun[];
+    return (this.s.openRuns!.all() as RunRow[]).map(toRun);
   }
 
   updateRun(id: string, patch: RunPatch): void {
     const keys = Object.keys(patch);
     if (!keys.length) return;
+    const values = { ...patch, id, ...(patch.planner_job_ids ? { planner_job_ids: JSON.stringify(patch.planner_job_ids) } : {}) };
     // Column names come from the RunPatch type, never from input.
-    this.db.prepare(`UPDATE swarm_runs SET ${keys.map((k) => `${k} = @${k}`).join(', ')} WHERE id = @id`).run({ ...patch, id });
+    this.db.prepare(`UPDATE swarm_runs SET ${keys.map((k) => `${k} = @${k}`).join(', ')} WHERE id = @id`).run(values);
   }
 
   insertTasks(swarmId: string, tasks: NewSwarmTask[]): void {

@@ -76,6 +76,8 @@ export interface SwarmView {
   started_at: string | null;
   finished_at: string | null;
   planner_job_id: string | null;
+  /** Every planner job the swarm started (a failed one is followed by another), the current one last. */
+  planner_job_ids: string[];
   error: string | null;
   tasks: SwarmTask[];
   summary: SwarmSummary;

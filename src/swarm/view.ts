@@ -6,11 +6,11 @@ const iso = (ms: number | null): string | null => (ms === null ? null : new Date
 
 /**
  * A swarm as the API shows it: the run, its tasks, and a summary whose usage is summed over
- * every job of the swarm (planner, attempts and follow-ups) from the job records.
+ * every job of the swarm (every planner attempt, task attempts and follow-ups) from the job records.
  */
 export function swarmView(run: SwarmRun, tasks: SwarmTask[], usageOf: (jobId: string) => Usage | null | undefined, now: number): SwarmView {
   const usage = { cost_usd: 0, input_tokens: 0, output_tokens: 0 };
-  for (const id of [...(run.planner_job_id ? [run.planner_job_id] : []), ...tasks.flatMap((t) => t.job_ids)]) {
+  for (const id of [...run.planner_job_ids, ...tasks.flatMap((t) => t.job_ids)]) {
     const u = usageOf(id);
     if (!u) continue;
     usage.cost_usd += u.total_cost_usd ?? 0;
@@ -31,6 +31,7 @@ export function swarmView(run: SwarmRun, tasks: SwarmTask[], usageOf: (jobId: st
     started_at: iso(run.started_at),
     finished_at: iso(run.finished_at),
     planner_job_id: run.planner_job_id,
+    planner_job_ids: run.planner_job_ids,
     error: run.error,
     tasks,
     summary: {

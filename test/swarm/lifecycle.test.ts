@@ -154,4 +154,51 @@ describe('swarm life cycle', { timeout: 120_000 }, () => {
     expect(followUp.landing.follow_up_of).toBeTruthy();
     expect(v.summary.failed_attempts).toBe(1);
   });
+
+  it('a follow-up started while every slot is busy takes the first slot that frees: no new task starts until the swarm is back under agents', async () => {
+    const tmp0 = tempDir();
+    cleanups.push(tmp0.cleanup);
+    const checked = join(tmp0.dir, 'checked');
+    // The first entry's check is red, so landing starts a follow-up job for it.
+    const { d, tmp } = await setup({
+      integrate: { target: 'main', on_failure: 'job', max_attempts: 2, check: `if [ -e '${checked}' ]; then exit 0; fi; touch '${checked}'; exit 1` },
+    });
+    const goB = join(tmp, 'go-b');
+    const goFollowUp = join(tmp, 'go-follow-up');
+    cleanups.push(() => writeFileSync(goB, ''), () => writeFileSync(goFollowUp, ''));
+    const views: any[] = [];
+    cleanups.push(d.swarms.subscribe((v) => views.push(v)));
+    const id = await startSwarm(d, {
+      agents: 1,
+      tasks: [
+        { id: 'a', description: `[write:a.txt=a] [follow-up-block:${goFollowUp}]`, priority: 2 },
+        { id: 'b', description: `[block:${goB}] [write:b.txt=b]`, priority: 1 },
+        { id: 'c', description: '[write:c.txt=c]' },
+      ],
+    });
+    // a's follow-up runs while b holds the only slot: landing started it, the swarm could not delay it.
+    const both = await waitUntil(async () => {
+      const v = (await api(d.url, 'GET', `/swarms/${id}`)).body;
+      return taskByKey(v, 'a').job_ids.length === 2 && taskByKey(v, 'a').state === 'running' ? v : undefined;
+    }, 60_000, "a's follow-up to start");
+    expect(taskByKey(both, 'b')).toMatchObject({ state: 'running', worker: 1 });
+    expect(taskByKey(both, 'a').worker).toBeNull();
+    writeFileSync(goB, '');
+    // b lands; the follow-up takes its slot and c waits.
+    const held = await waitUntil(async () => {
+      const v = (await api(d.url, 'GET', `/swarms/${id}`)).body;
+      return taskByKey(v, 'b').state === 'landed' ? v : undefined;
+    }, 60_000, 'b to land');
+    await new Promise((res) => setTimeout(res, 300));
+    const after = (await api(d.url, 'GET', `/swarms/${id}`)).body;
+    for (const v of [held, after]) {
+      expect(taskByKey(v, 'a')).toMatchObject({ state: 'running', worker: 1 });
+      expect(taskByKey(v, 'c')).toMatchObject({ state: 'ready', job_ids: [] });
+    }
+    writeFileSync(goFollowUp, '');
+    const v = await waitSwarm(d, id);
+    expect(v.status, JSON.stringify(v, null, 1)).toBe('completed');
+    // c never ran beside the follow-up.
+    for (const x of views) if (taskByKey(x, 'c').state === 'running') expect(taskByKey(x, 'a').state).not.toBe('running');
+  });
 });

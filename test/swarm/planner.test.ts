@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { api } from '../helpers/daemon.js';
-import { git } from '../helpers/repo.js';
+import { join } from 'node:path';
+import { git, tempDir } from '../helpers/repo.js';
 import { startSwarm, startSwarmDaemon, waitSwarm } from './helpers.js';
 
 let cleanups: (() => unknown)[] = [];
@@ -47,6 +48,21 @@ describe('swarms from a goal (planner mode)', { timeout: 120_000 }, () => {
     expect(failed.error).toContain(failed.planner_job_id);
     const empty = await waitSwarm(d, await startSwarm(d, { plan: 'nothing to do' }));
     expect(empty.error).toMatch(/completed without creating any task/);
+  });
+
+  it('plan: a failed planner attempt is followed by another, and its usage counts in the summary', async () => {
+    const { d } = await setup();
+    const tmp = tempDir();
+    cleanups.push(tmp.cleanup);
+    const goal = `One file. [fail-once:${join(tmp.dir, 'failed')}] [task:one||one.txt|write one {write:one.txt=1}]`;
+    const v = await waitSwarm(d, await startSwarm(d, { plan: goal }));
+    expect(v.status, JSON.stringify(v, null, 1)).toBe('completed');
+    expect(v.planner_job_ids).toHaveLength(2);
+    expect(v.planner_job_ids[1]).toBe(v.planner_job_id);
+    const first = (await api(d.url, 'GET', `/jobs/${v.planner_job_ids[0]}`)).body;
+    expect(first).toMatchObject({ status: 'failed', usage: { total_cost_usd: 0.01, input_tokens: 100 } });
+    // Both planner attempts and the one worker job.
+    expect(v.summary).toMatchObject({ failed_attempts: 1, cost_usd: 0.03, input_tokens: 300, output_tokens: 30 });
   });
 
 });
