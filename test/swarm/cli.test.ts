@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { api, COLONY_BIN, TEST_TOKEN, waitUntil } from '../helpers/daemon.js';
@@ -49,6 +49,40 @@ describe('colony swarm', { timeout: 120_000 }, () => {
     expect(r.stderr).toMatch(/^task b waiting: waiting on a$/m);
     expect(r.stderr).toMatch(/^task b landed$/m);
     expect(r.stderr).toMatch(/^swarm completed$/m);
+  });
+
+  it('on a terminal: change lines scroll above one status line redrawn in place, ending on the final counts', async () => {
+    const { repo, tmp } = await setup();
+    const started = join(tmp, 'started');
+    const go = join(tmp, 'go');
+    const file = writeTasks(tmp, `[started:${started}] [block:${go}] [write:only.txt=1]`);
+    // util-linux `script` runs the CLI on a pseudo-terminal, so stderr is a TTY as in a shell.
+    const quote = (a: string): string => `'${a.replaceAll("'", `'\\''`)}'`;
+    const cmd = [process.execPath, COLONY_BIN, 'swarm', '--tasks', file].map(quote).join(' ');
+    const run = new Promise<{ code: number; out: string }>((res) =>
+      execFile('script', ['-qfec', cmd, '/dev/null'], { cwd: repo, env: { ...process.env, SHELL: '/bin/sh', COLONY_URL: '', COLONY_TOKEN: TEST_TOKEN, COLONY_RUN_ID: '' } }, (err, stdout) =>
+        res({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout }),
+      ),
+    );
+    // Held until the job runs, so the display shows a running task before the end.
+    await waitUntil(() => existsSync(started), 30_000, 'the job to start');
+    // A moment for the CLI to draw the running state it was sent.
+    await new Promise((res) => setTimeout(res, 500));
+    writeFileSync(go, '');
+    const { code, out } = await run;
+    expect(code, out).toBe(0);
+    // The terminal turns each \n into \r\n.
+    const text = out.replaceAll('\r\n', '\n');
+    const redraws = text.split('\r\x1b[K');
+    expect(redraws[0]).toBe('');
+    expect(redraws.length, JSON.stringify(text)).toBeGreaterThan(3);
+    // Every redraw clears the line, prints what changed as whole lines, then the status line without a newline.
+    const status = /\[(?:running|completed)\] landed \d\/1 · running \d · waiting \d · stuck 0 · [\d.]+s/;
+    for (const r of redraws.slice(1, -1)) expect(r, JSON.stringify(r)).toMatch(new RegExp(`^([^\\n]*\\n)*${status.source}$`));
+    expect(text).toMatch(/\r\x1b\[K(swarm running\n)?task only running \(job \S+, agent 1, attempt 1\)\n\[running\] landed 0\/1 · running 1 · waiting 0/);
+    // The last one ends the status line with a newline before the summary on stdout.
+    expect(redraws.at(-1)).toMatch(/^([^\n]*\n)*\[completed\] landed 1\/1 · running 0 · waiting 0 · stuck 0 · [\d.]+s\nswarm \S+ completed in [\d.]+s\n/);
+    expect(text).toMatch(/^task only landed$/m);
   });
 
   it('exit 1 with the stuck task and its reason in the summary; a bad tasks file is refused before anything runs', async () => {
