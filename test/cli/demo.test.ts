@@ -1,17 +1,14 @@
 // `colony demo` from the built package, as a new user runs it: offline, no agent CLI installed.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { colony, alive } from '../helpers/cli.js';
 import { COLONY_BIN } from '../helpers/daemon.js';
 import { git, tempDir } from '../helpers/repo.js';
+import { useCleanups } from '../swarm/helpers.js';
 
-let cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.reverse()) await c();
-  cleanups = [];
-});
+const cleanups = useCleanups();
 
 describe('colony demo', { timeout: 120_000 }, () => {
   it('runs a swarm to completion, reports every task landed and the conflict resolved, and stops its daemon', async () => {

@@ -1,27 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { api, COLONY_BIN, TEST_TOKEN, waitUntil } from '../helpers/daemon.js';
 import { colony } from '../helpers/cli.js';
-import { tempDir } from '../helpers/repo.js';
-import { startSwarmDaemon, taskByKey } from './helpers.js';
+import { taskByKey, useSwarmDaemon } from './helpers.js';
 
 const AUTH = { env: { COLONY_TOKEN: TEST_TOKEN } };
 
-let cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.reverse()) await c();
-  cleanups = [];
-});
-
-async function setup() {
-  const s = await startSwarmDaemon();
-  cleanups.push(s.cleanup, () => s.d.close());
-  const tmp = tempDir();
-  cleanups.push(tmp.cleanup);
-  return { ...s, tmp: tmp.dir };
-}
+const { setup } = useSwarmDaemon();
 
 describe('colony swarm', { timeout: 120_000 }, () => {
   it('runs a tasks file to the end: one progress line per change, the final view with --json, exit 0', async () => {

@@ -2,7 +2,7 @@
 // real executable, shipped as dist/src/demo/agent.js), seven tasks with dependencies and three
 // agents; two tasks append to the same lines, so one branch conflicts in the merge queue and
 // the follow-up job the landing policy starts lands it on the new tip.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -10,12 +10,9 @@ import { api, startTestDaemon, waitUntil } from '../helpers/daemon.js';
 import { git, tempDir } from '../helpers/repo.js';
 import { createDemoRepo, demoConfig, demoTasks, DEMO_AGENT, DEMO_STEPS } from '../../src/demo/index.js';
 import type { Daemon } from '../../src/daemon/daemon.js';
+import { useCleanups } from './helpers.js';
 
-let cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.reverse()) await c();
-  cleanups = [];
-});
+const cleanups = useCleanups();
 
 describe('swarm end to end on a real project', { timeout: 120_000 }, () => {
   it('lands 7 dependent tasks with 3 agents, one conflict resolved by a follow-up job, and the project\'s tests pass on the target', async () => {

@@ -1,21 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { api, waitUntil } from '../helpers/daemon.js';
-import { git, tempDir } from '../helpers/repo.js';
-import { startSwarm, startSwarmDaemon, taskByKey, waitSwarm } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { api } from '../helpers/daemon.js';
+import { git } from '../helpers/repo.js';
+import { runConflictingPair, startSwarm, taskByKey, useSwarmDaemon, waitSwarm } from './helpers.js';
 
-let cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.reverse()) await c();
-  cleanups = [];
-});
+const { cleanups, setup } = useSwarmDaemon();
 
 describe('a swarm end to end', { timeout: 180_000 }, () => {
   it('6 tasks with dependencies, 3 agents, one merge conflict a follow-up job resolves: everything lands in dependency order', async () => {
-    const s = await startSwarmDaemon({ integrate: { target: 'main', on_failure: 'job', max_attempts: 3 } });
-    cleanups.push(s.cleanup, () => s.d.close());
-    const { d, repo } = s;
+    const { d, repo } = await setup({ integrate: { target: 'main', on_failure: 'job', max_attempts: 3 } });
     // Which agent slot works on what, at every change.
     const running: { task: string; worker: number | null }[][] = [];
     cleanups.push(d.swarms.subscribe((v) => running.push(v.tasks.filter((t) => t.state === 'running').map((t) => ({ task: t.task_id, worker: t.worker })))));
@@ -59,22 +51,8 @@ describe('a swarm end to end', { timeout: 180_000 }, () => {
   });
 
   it('on_failure: task — the task the landing policy creates is not the swarm\'s; the swarm retries its own task with a new job', async () => {
-    const s = await startSwarmDaemon({ integrate: { target: 'main', on_failure: 'task' } });
-    cleanups.push(s.cleanup, () => s.d.close());
-    const tmp = tempDir();
-    cleanups.push(tmp.cleanup);
-    const go = join(tmp.dir, 'go');
-    const { d } = s;
-    const id = await startSwarm(d, {
-      agents: 2,
-      tasks: [
-        { id: 'first', description: '[write:shared.txt=first]' },
-        { id: 'second', description: `[block:${go}] [write:shared.txt=second]` },
-      ],
-    });
-    await waitUntil(async () => taskByKey((await api(d.url, 'GET', `/swarms/${id}`)).body, 'first').state === 'landed', 60_000, 'first to land');
-    writeFileSync(go, '');
-    const v = await waitSwarm(d, id);
+    const { d, tmp } = await setup({ integrate: { target: 'main', on_failure: 'task' } });
+    const v = await runConflictingPair(d, tmp);
     expect(v.status, JSON.stringify(v, null, 1)).toBe('completed');
     expect(v.summary).toMatchObject({ total: 2, landed: 2, failed_attempts: 1 });
     const second = taskByKey(v, 'second');

@@ -1,5 +1,8 @@
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { afterEach } from 'vitest';
 import { api, FAKE_AGENTS, fakeAgents, startTestDaemon, waitUntil } from '../helpers/daemon.js';
+import { tempDir } from '../helpers/repo.js';
 import { makeLandRepo } from '../land/helpers.js';
 import type { Daemon } from '../../src/daemon/daemon.js';
 
@@ -24,6 +27,34 @@ export async function startSwarmDaemon(overrides: Record<string, unknown> = {}, 
   return { d, repo: repo.dir, cleanup: repo.cleanup };
 }
 
+/**
+ * The cleanups of a test file: an afterEach runs, last first, what each test pushed, so a
+ * failed test still closes its daemons and removes its directories.
+ */
+export function useCleanups(): (() => unknown)[] {
+  const cleanups: (() => unknown)[] = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+  return cleanups;
+}
+
+/** For a file of swarm tests: its cleanups, and `setup`, a swarm daemon (startSwarmDaemon) and a temp dir gone after each test. */
+export function useSwarmDaemon(): {
+  cleanups: (() => unknown)[];
+  setup: (overrides?: Record<string, unknown>) => Promise<{ d: Daemon; repo: string; tmp: string }>;
+} {
+  const cleanups = useCleanups();
+  const setup = async (overrides: Record<string, unknown> = {}): Promise<{ d: Daemon; repo: string; tmp: string }> => {
+    const s = await startSwarmDaemon(overrides);
+    cleanups.push(s.cleanup, () => s.d.close());
+    const tmp = tempDir();
+    cleanups.push(tmp.cleanup);
+    return { d: s.d, repo: s.repo, tmp: tmp.dir };
+  };
+  return { cleanups, setup };
+}
+
 export async function startSwarm(d: Daemon, body: Record<string, unknown>): Promise<string> {
   const r = await api(d.url, 'POST', '/swarms', body);
   if (r.status !== 202) throw new Error(`swarm refused: ${r.status} ${JSON.stringify(r.body)}`);
@@ -40,6 +71,24 @@ export async function waitSwarm(d: Daemon, id: string, timeoutMs = 60_000): Prom
     timeoutMs,
     `swarm ${id} to end`,
   );
+}
+
+/**
+ * Two tasks rewriting shared.txt, the second held until the first landed, so the second's
+ * branch conflicts in the merge queue; returns the swarm's final view.
+ */
+export async function runConflictingPair(d: Daemon, tmp: string): Promise<any> {
+  const go = join(tmp, 'go');
+  const id = await startSwarm(d, {
+    agents: 2,
+    tasks: [
+      { id: 'first', description: '[write:shared.txt=first]' },
+      { id: 'second', description: `[block:${go}] [write:shared.txt=second]` },
+    ],
+  });
+  await waitUntil(async () => taskByKey((await api(d.url, 'GET', `/swarms/${id}`)).body, 'first').state === 'landed', 60_000, 'first to land');
+  writeFileSync(go, '');
+  return waitSwarm(d, id);
 }
 
 export const taskByKey = (v: any, key: string): any => v.tasks.find((t: any) => t.key === key);

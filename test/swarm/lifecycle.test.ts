@@ -1,24 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { api, TEST_TOKEN, waitUntil } from '../helpers/daemon.js';
 import { tempDir } from '../helpers/repo.js';
 import { readSse } from '../../src/cli/sse-client.js';
-import { startSwarm, startSwarmDaemon, taskByKey, waitSwarm } from './helpers.js';
+import { runConflictingPair, startSwarm, taskByKey, useSwarmDaemon, waitSwarm } from './helpers.js';
 
-let cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.reverse()) await c();
-  cleanups = [];
-});
-
-async function setup(overrides: Record<string, unknown> = {}) {
-  const s = await startSwarmDaemon(overrides);
-  cleanups.push(s.cleanup, () => s.d.close());
-  const tmp = tempDir();
-  cleanups.push(tmp.cleanup);
-  return { ...s, tmp: tmp.dir };
-}
+const { cleanups, setup } = useSwarmDaemon();
 
 /** Collect `event: swarm` payloads of an SSE stream until `until` says stop (or the stream ends). */
 async function collect(url: string, path: string, until: (views: any[]) => boolean, signal: AbortSignal): Promise<any[]> {
@@ -135,17 +123,7 @@ describe('swarm life cycle', { timeout: 120_000 }, () => {
 
   it('a conflict in the merge queue: the follow-up job continues the same task and lands it', async () => {
     const { d, tmp } = await setup({ integrate: { target: 'main', on_failure: 'job', max_attempts: 2 } });
-    const go = join(tmp, 'go');
-    const id = await startSwarm(d, {
-      agents: 2,
-      tasks: [
-        { id: 'first', description: '[write:shared.txt=first]' },
-        { id: 'second', description: `[block:${go}] [write:shared.txt=second]` },
-      ],
-    });
-    await waitUntil(async () => taskByKey((await api(d.url, 'GET', `/swarms/${id}`)).body, 'first').state === 'landed', 60_000, 'first to land');
-    writeFileSync(go, '');
-    const v = await waitSwarm(d, id);
+    const v = await runConflictingPair(d, tmp);
     expect(v.status, JSON.stringify(v, null, 1)).toBe('completed');
     const second = taskByKey(v, 'second');
     expect(second.job_ids).toHaveLength(2);

@@ -1,20 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { api } from '../helpers/daemon.js';
 import { join } from 'node:path';
-import { git, tempDir } from '../helpers/repo.js';
-import { startSwarm, startSwarmDaemon, waitSwarm } from './helpers.js';
+import { git } from '../helpers/repo.js';
+import { startSwarm, useSwarmDaemon, waitSwarm } from './helpers.js';
 
-let cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.reverse()) await c();
-  cleanups = [];
-});
-
-async function setup() {
-  const s = await startSwarmDaemon();
-  cleanups.push(s.cleanup, () => s.d.close());
-  return s;
-}
+const { setup } = useSwarmDaemon();
 
 describe('swarms from a goal (planner mode)', { timeout: 120_000 }, () => {
   it('plan: a planner job creates tasks through the MCP task tools, then the swarm lands them', async () => {
@@ -51,10 +41,8 @@ describe('swarms from a goal (planner mode)', { timeout: 120_000 }, () => {
   });
 
   it('plan: a failed planner attempt is followed by another, and its usage counts in the summary', async () => {
-    const { d } = await setup();
-    const tmp = tempDir();
-    cleanups.push(tmp.cleanup);
-    const goal = `One file. [fail-once:${join(tmp.dir, 'failed')}] [task:one||one.txt|write one {write:one.txt=1}]`;
+    const { d, tmp } = await setup();
+    const goal = `One file. [fail-once:${join(tmp, 'failed')}] [task:one||one.txt|write one {write:one.txt=1}]`;
     const v = await waitSwarm(d, await startSwarm(d, { plan: goal }));
     expect(v.status, JSON.stringify(v, null, 1)).toBe('completed');
     expect(v.planner_job_ids).toHaveLength(2);

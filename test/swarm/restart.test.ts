@@ -1,16 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { api, waitUntil } from '../helpers/daemon.js';
 import { makeLandRepo } from '../land/helpers.js';
 import { git, tempDir } from '../helpers/repo.js';
-import { startSwarm, startSwarmDaemon, taskByKey, waitSwarm } from './helpers.js';
+import { startSwarm, startSwarmDaemon, taskByKey, useCleanups, waitSwarm } from './helpers.js';
 
-let cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.reverse()) await c();
-  cleanups = [];
-});
+const cleanups = useCleanups();
 
 describe('swarms across a daemon restart', { timeout: 120_000 }, () => {
   it('resumes: the job the restart interrupted counts as a failed attempt and is retried, the queued job runs, everything lands', async () => {

@@ -1,19 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { api } from '../helpers/daemon.js';
 import { git } from '../helpers/repo.js';
-import { startSwarm, startSwarmDaemon, taskByKey, waitSwarm } from './helpers.js';
+import { startSwarm, taskByKey, useSwarmDaemon, waitSwarm } from './helpers.js';
 
-let cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.reverse()) await c();
-  cleanups = [];
-});
-
-async function setup(overrides: Record<string, unknown> = {}) {
-  const s = await startSwarmDaemon(overrides);
-  cleanups.push(s.cleanup, () => s.d.close());
-  return s;
-}
+const { setup } = useSwarmDaemon();
 
 describe('swarms from a task list', { timeout: 120_000 }, () => {
   it('lands every task through the merge queue, dependants after what they depend on, and sums usage', async () => {
