@@ -412,8 +412,9 @@ export class SwarmService {
       update(t, { worker });
     }
     const ready = tasks.filter((t) => t.state === 'ready').sort((a, b) => b.priority - a.priority);
+    let running = tasks.filter((t) => t.state === 'running').length;
     for (const t of ready) {
-      if (tasks.filter((x) => x.state === 'running').length >= run.agents) return;
+      if (running >= run.agents) return;
       const worker = this.freeWorker(run, tasks);
       if (worker === null) return;
       let r: SubmitResult;
@@ -435,6 +436,7 @@ export class SwarmService {
         continue;
       }
       this.jobs.set(r.job_id, run.id);
+      running++;
       update(t, { state: 'running', attempts: t.attempts + 1, job_id: r.job_id, job_ids: [...t.job_ids, r.job_id], worker, reason: null });
     }
   }
