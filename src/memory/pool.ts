@@ -5,6 +5,7 @@ import { Piscina } from 'piscina';
 import type { Clock } from '../lib/clock.js';
 import { PACKAGE_ROOT } from '../lib/package-root.js';
 import { ColonyError } from '../lib/errors.js';
+import { RawJson } from '../lib/raw-json.js';
 import { embedderId, type Embedder, type EmbedderSettings } from './embedders/index.js';
 import { validateRecall, type RecallInput, type RecallResult } from './recall.js';
 import { taskRunner, type WorkerResult, type WorkerSetup, type WorkerTask } from './worker-tasks.js';
@@ -91,16 +92,17 @@ export class MemoryWorkers {
     return new MemoryWorkers({ run: (task) => runner.run(task), close: () => runner.close() }, clock, settings, ready);
   }
 
-  recall(input: RecallInput, signal?: AbortSignal): Promise<RecallResult> {
+  /** The recall's result as the JSON text the worker encoded (see RawJson). */
+  recall(input: RecallInput, signal?: AbortSignal): Promise<RawJson<RecallResult>> {
     validateRecall(input);
-    return this.run({ op: 'recall', input, now: this.clock.now() }, signal) as Promise<RecallResult>;
+    return this.run({ op: 'recall', input, now: this.clock.now() }, signal).then((r) => new RawJson<RecallResult>((r as { json: string }).json));
   }
 
-  private async run(task: WorkerTask, signal?: AbortSignal): Promise<RecallResult | Float32Array[]> {
+  private async run(task: WorkerTask, signal?: AbortSignal): Promise<Exclude<WorkerResult, { error: unknown }>> {
     await this.ready;
     const r = await this.placement.run(task, signal);
     if ('error' in r) throw new ColonyError(r.error.code, r.error.message, r.error.status);
-    return r.ok as RecallResult | Float32Array[];
+    return r;
   }
 
   /** The configured embedder, run on the pool (for stores and re-embedding). */
@@ -108,7 +110,7 @@ export class MemoryWorkers {
     return {
       id: embedderId(this.settings.spec),
       lexical: this.settings.spec === 'lexical',
-      embed: (texts) => this.run({ op: 'embed', texts }) as Promise<Float32Array[]>,
+      embed: (texts) => this.run({ op: 'embed', texts }).then((r) => (r as { ok: Float32Array[] }).ok),
     };
   }
 
