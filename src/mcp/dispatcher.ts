@@ -1,6 +1,5 @@
 import { zodToJsonSchema } from 'zod-to-json-schema';
 import { isColonyError } from '../lib/errors.js';
-import { RawJson } from '../lib/raw-json.js';
 import { MAX_JSON_DEPTH, describeZodError, tooDeepAt } from '../lib/validate.js';
 import { VERSION } from '../version.js';
 import type { ToolCallContext, ToolDef } from './tool.js';
@@ -140,7 +139,6 @@ export class Dispatcher {
         const args = this.validate(tool, p.arguments ?? {});
         try {
           const result = await tool.handler(args, ctx);
-          if (result instanceof RawJson) return { content: [{ type: 'text', text: result.text }], structuredContent: result.value() };
           return { content: [{ type: 'text', text: JSON.stringify(result) }], structuredContent: result };
         } catch (err) {
           // A domain refusal is a tool result the model can read, not a protocol error.

@@ -1,7 +1,6 @@
 import { createServer, createConnection, type Server, type Socket } from 'node:net';
 import { chmodSync, existsSync, rmSync } from 'node:fs';
 import type { Logger } from '../lib/log.js';
-import { RawJson } from '../lib/raw-json.js';
 import { Dispatcher, RpcError, type RpcResponse } from './dispatcher.js';
 import type { ToolDef } from './tool.js';
 
@@ -76,12 +75,6 @@ function serveConnection(socket: Socket, dispatcher: Dispatcher, logger: Logger,
 
   const send = (res: RpcResponse | RpcResponse[] | undefined): void => {
     if (!res || closed || socket.destroyed) return;
-    // A result a worker already encoded is spliced in as is: one write, no decoding and
-    // re-encoding on this thread, which every connection shares.
-    if (!Array.isArray(res) && res.result instanceof RawJson) {
-      socket.write(`{"jsonrpc":"2.0","id":${JSON.stringify(res.id)},"result":${res.result.text}}\n`);
-      return;
-    }
     socket.write(JSON.stringify(res) + '\n');
   };
 

@@ -5,7 +5,6 @@ import { Piscina } from 'piscina';
 import type { Clock } from '../lib/clock.js';
 import { PACKAGE_ROOT } from '../lib/package-root.js';
 import { ColonyError } from '../lib/errors.js';
-import { RawJson } from '../lib/raw-json.js';
 import { embedderId, type Embedder, type EmbedderSettings } from './embedders/index.js';
 import { validateRecall, type RecallInput, type RecallResult } from './recall.js';
 import { taskRunner, type WorkerResult, type WorkerSetup, type WorkerTask } from './worker-tasks.js';
@@ -92,17 +91,16 @@ export class MemoryWorkers {
     return new MemoryWorkers({ run: (task) => runner.run(task), close: () => runner.close() }, clock, settings, ready);
   }
 
-  /** The recall's result as the JSON text the worker encoded (see RawJson). */
-  recall(input: RecallInput, signal?: AbortSignal): Promise<RawJson<RecallResult>> {
+  recall(input: RecallInput, signal?: AbortSignal): Promise<RecallResult> {
     validateRecall(input);
-    return this.run({ op: 'recall', input, now: this.clock.now() }, signal).then((r) => new RawJson<RecallResult>((r as { json: string }).json));
+    return this.run({ op: 'recall', input, now: this.clock.now() }, signal) as Promise<RecallResult>;
   }
 
-  private async run(task: WorkerTask, signal?: AbortSignal): Promise<Exclude<WorkerResult, { error: unknown }>> {
+  private async run(task: WorkerTask, signal?: AbortSignal): Promise<RecallResult | Float32Array[]> {
     await this.ready;
     const r = await this.placement.run(task, signal);
     if ('error' in r) throw new ColonyError(r.error.code, r.error.message, r.error.status);
-    return r;
+    return r.ok as RecallResult | Float32Array[];
   }
 
   /** The configured embedder, run on the pool (for stores and re-embedding). */
@@ -110,7 +108,7 @@ export class MemoryWorkers {
     return {
       id: embedderId(this.settings.spec),
       lexical: this.settings.spec === 'lexical',
-      embed: (texts) => this.run({ op: 'embed', texts }).then((r) => (r as { ok: Float32Array[] }).ok),
+      embed: (texts) => this.run({ op: 'embed', texts }) as Promise<Float32Array[]>,
     };
   }
 

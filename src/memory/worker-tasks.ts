@@ -6,7 +6,7 @@ import { openDatabase } from '../lib/sqlite.js';
 import { isColonyError } from '../lib/errors.js';
 import { createEmbedder, type Embedder, type EmbedderSettings } from './embedders/index.js';
 import { postMemoryLog } from './log-channel.js';
-import { RecallEngine, type RecallInput } from './recall.js';
+import { RecallEngine, type RecallInput, type RecallResult } from './recall.js';
 import { burnTestRecallCost } from './test-recall-cost.js';
 
 export interface WorkerSetup {
@@ -20,7 +20,7 @@ export type WorkerTask = { op: 'recall'; input: RecallInput; now: number } | { o
  * Errors lose their class and fields crossing the thread boundary, so a domain refusal
  * (an unreachable endpoint, a missing model) travels as data and is rebuilt on the other side.
  */
-export type WorkerResult = { ok: Float32Array[] | 'pong' } | { json: string } | { error: { code: string; message: string; status: number } };
+export type WorkerResult = { ok: RecallResult | Float32Array[] | 'pong' } | { error: { code: string; message: string; status: number } };
 
 export interface TaskRunner {
   run(task: WorkerTask): Promise<WorkerResult>;
@@ -68,9 +68,7 @@ export function taskRunner(setup: WorkerSetup): TaskRunner {
         if (task.op === 'embed') return { ok: await (await loadEmbedder()).embed(task.texts) };
         const e = await loadEngine();
         burnTestRecallCost();
-        // Encoded here, on the worker: the daemon's thread then splices the text into its
-        // answer instead of decoding a cloned object and encoding it again (see RawJson).
-        return { json: JSON.stringify(await e.recall(task.input, task.now)) };
+        return { ok: await e.recall(task.input, task.now) };
       } catch (err) {
         if (isColonyError(err)) return { error: { code: err.code, message: err.message, status: err.status } };
         throw err;

@@ -6,7 +6,6 @@ import { startSocketServer, MAX_LINE_BYTES, type SocketServer } from '../../src/
 import { buildToolMap } from '../../src/mcp/registry.js';
 import { defineTool } from '../../src/mcp/tool.js';
 import { NotFoundError } from '../../src/lib/errors.js';
-import { RawJson } from '../../src/lib/raw-json.js';
 import { silentLogger } from '../../src/lib/log.js';
 import { RpcClient } from '../../bench/rpc-client.js';
 import { tempDir } from '../helpers/repo.js';
@@ -34,7 +33,6 @@ beforeAll(async () => {
           });
         }),
     }),
-    defineTool({ name: 'raw', description: 'an answer encoded elsewhere', input: z.object({}), handler: () => new RawJson('{"n":1,"s":"é\\n"}') }),
     defineTool({ name: 'missing', description: 'always not found', input: z.object({}), handler: () => { throw new NotFoundError('nothing here'); } }),
   ]);
   server = await startSocketServer({ path: join(t.dir, 'colony.sock'), tools, logger: silentLogger() });
@@ -45,13 +43,6 @@ afterAll(async () => {
 });
 
 describe('unix socket JSON-RPC server', () => {
-  it('answers with a result already encoded as JSON (a memory worker\'s recall) alike on every route', async () => {
-    const c = await RpcClient.connect(server.path);
-    expect(await c.call('raw', {})).toEqual({ n: 1, s: 'é\n' });
-    expect(await c.call('tools/call', { name: 'raw', arguments: {} })).toEqual({ content: [{ type: 'text', text: '{"n":1,"s":"é\\n"}' }], structuredContent: { n: 1, s: 'é\n' } });
-    c.close();
-  });
-
   it('creates the socket with mode 0600', () => {
     expect(statSync(server.path).mode & 0o777).toBe(0o600);
   });
@@ -61,7 +52,7 @@ describe('unix socket JSON-RPC server', () => {
     const init = await c.call('initialize', { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } });
     expect(init).toMatchObject({ protocolVersion: '2025-06-18', serverInfo: { name: 'colony' }, capabilities: { tools: {} } });
     const list = await c.call('tools/list');
-    expect(list.tools.map((t: any) => t.name)).toEqual(['echo', 'slow', 'raw', 'missing']);
+    expect(list.tools.map((t: any) => t.name)).toEqual(['echo', 'slow', 'missing']);
     expect(list.tools[0].inputSchema).toMatchObject({ type: 'object', properties: { text: { type: 'string' } }, required: ['text'] });
     expect(await c.call('tools/call', { name: 'echo', arguments: { text: 'hi' } })).toEqual({
       content: [{ type: 'text', text: '{"text":"hi"}' }],

@@ -30,10 +30,10 @@ describe('recall on worker threads (built worker, read-only connections)', () =>
     await memory.storeMany(Array.from({ length: 300 }, (_, i) => ({ text: `service ${i % 17} fails when the queue ${i % 5} backs up (case ${i})` })));
     for (const cue of ['service 3 queue backs up', 'case 42', 'fails when']) {
       const input = { cue, budget_tokens: 200, k: 10 };
-      expect((await pool.recall(input)).value()).toEqual(await memory.recall(input));
+      expect(await pool.recall(input)).toEqual(await memory.recall(input));
     }
     const fresh = await memory.store({ text: 'brand new lesson about zebras' });
-    expect((await pool.recall({ cue: 'zebras', budget_tokens: 50 })).value().memories.map((m) => m.id)).toEqual([fresh.id]);
+    expect((await pool.recall({ cue: 'zebras', budget_tokens: 50 })).memories.map((m) => m.id)).toEqual([fresh.id]);
     expect(() => pool.recall({ cue: ' ', budget_tokens: 5 })).toThrow(InvalidInputError);
   });
 
@@ -49,7 +49,7 @@ describe('recall on worker threads (built worker, read-only connections)', () =>
     await memory.storeMany(Array.from({ length: 200 }, (_, i) => ({ text: `deploy ${i % 11} stalls when the cache ${i % 3} is cold (case ${i})` })));
     for (const cue of ['deploy 4 stalls', 'cache cold', 'case 7']) {
       const input = { cue, budget_tokens: 150, k: 8 };
-      expect((await inline.recall(input)).text).toEqual((await pool.recall(input)).text);
+      expect(await inline.recall(input)).toEqual(await pool.recall(input));
     }
     expect(() => inline.recall({ cue: ' ', budget_tokens: 5 })).toThrow(InvalidInputError);
   });
