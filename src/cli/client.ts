@@ -35,8 +35,13 @@ export function connectDaemon(repoFlag?: string): DaemonClient {
     }
     if (!token && existsSync(paths.token)) token = readFileSync(paths.token, 'utf8').trim();
   }
-  const base = url!.replace(/\/+$/, '');
-  const auth = token ?? '';
+  return daemonClientAt(url!, token ?? '', repo);
+}
+
+/** An HTTP client of the daemon at `url` with `token` (what `connectDaemon` found, or a daemon the caller started). */
+export function daemonClientAt(url: string, token: string, repo?: string): DaemonClient {
+  const base = url.replace(/\/+$/, '');
+  const auth = token;
 
   const doFetch = async (path: string, init: RequestInit = {}): Promise<Response> => {
     try {

@@ -1,6 +1,7 @@
-import type { QueueEntryView, SwarmTaskView, SwarmView } from './client.js';
+import type { SwarmTask, SwarmView } from '../swarm/index.js';
+import type { QueueEntryView } from './client.js';
 
-const STATE_WORDS: Record<SwarmTaskView['state'], string> = {
+const STATE_WORDS: Record<SwarmTask['state'], string> = {
   waiting: 'waiting for its dependencies',
   ready: 'ready',
   running: 'running',
@@ -35,7 +36,7 @@ export class ProgressLog {
     }
   }
 
-  queue(entries: QueueEntryView[], tasks: SwarmTaskView[]): void {
+  queue(entries: QueueEntryView[], tasks: SwarmTask[]): void {
     for (const e of entries) {
       if (e.status !== 'conflicted' || this.conflicts.has(e.id) || !e.follow_up?.job_id) continue;
       this.conflicts.add(e.id);

@@ -2,7 +2,8 @@ import { rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { createDemoRepo } from './setup.js';
 import { startDemoDaemon, type DemoDaemon } from './daemon.js';
-import { DemoClient, TERMINAL, type QueueEntryView, type SwarmView } from './client.js';
+import { TERMINAL_SWARM_STATUSES, type SwarmView } from '../swarm/index.js';
+import { DemoClient, type QueueEntryView } from './client.js';
 import { ProgressLog } from './progress.js';
 import { demoTasks } from './steps.js';
 import { PROJECT_CONVENTIONS, TARGET_BRANCH } from './project.js';
@@ -72,7 +73,7 @@ export async function runDemo(opts: { dir?: string; signal?: AbortSignal; log: (
       progress.swarm(view);
       entries = await client.queue();
       progress.queue(entries, view.tasks);
-      if (TERMINAL.has(view.status)) break;
+      if (TERMINAL_SWARM_STATUSES.has(view.status)) break;
       if (opts.signal?.aborted || Date.now() - t0 > GIVE_UP_MS) {
         if (!opts.signal?.aborted) error = `the swarm did not finish within ${GIVE_UP_MS / 1000}s`;
         view = await client.call<SwarmView>('POST', `/swarms/${swarm_id}/cancel`);
