@@ -12,7 +12,7 @@ import { median, percentile, type BenchResult } from './lib.js';
 import { RpcClient } from './rpc-client.js';
 import { spawnColony } from './colony-process.js';
 import { EmbeddingsServer } from './embeddings-server.js';
-import { MACHINE_CORES, measureCpu } from './proc-cpu.js';
+import { MACHINE_CORES, measureCpu, processCpuMs } from './proc-cpu.js';
 
 const SUBJECTS = ['the build', 'the deploy pipeline', 'the payments service', 'the auth module', 'the search index', 'the web client', 'the billing job', 'the cache layer', 'the CI runner', 'the metrics exporter', 'the database', 'the queue worker'];
 const VERBS = ['fails when', 'slows down when', 'must be restarted after', 'logs a warning if', 'needs a migration before', 'retries three times when', 'times out whenever', 'is owned by the team that handles'];
@@ -27,28 +27,47 @@ function synthetic(n: number): StoreInput[] {
   }));
 }
 
+/** One timed burst of recalls: its wall time and the CPU both ends spent in it. */
+interface Burst {
+  wallMs: number;
+  /** This process's CPU: the clients' side of the calls. */
+  clientCpuMs: number;
+  /** The daemon's CPU, all threads (when its pid was given). */
+  daemonCpuMs: number;
+}
+
 /**
  * Clients already connected (connecting is not what is measured) each make their recalls in
- * sequence, all clients at once; returns the wall-clock ms until the last one finishes.
+ * sequence, all clients at once; returns the wall-clock ms until the last one finishes and
+ * the CPU time both ends spent over that same span (connecting and closing left out).
  */
-async function recallsOver(socket: string, cuesPerClient: string[][]): Promise<number> {
+async function recallsOver(socket: string, cuesPerClient: string[][], daemonPid?: number): Promise<Burst> {
   const clients = await Promise.all(cuesPerClient.map(() => RpcClient.connect(socket)));
+  const d0 = daemonPid === undefined ? 0 : processCpuMs(daemonPid);
+  const c0 = process.cpuUsage();
   const t = performance.now();
   await Promise.all(
     clients.map(async (c, i) => {
       for (const cue of cuesPerClient[i]!) await c.call('memory_recall', { cue, budget_tokens: 500 });
     }),
   );
-  const ms = performance.now() - t;
-  for (const c of clients) c.close();
-  return ms;
+  const wallMs = performance.now() - t;
+  const c = process.cpuUsage(c0);
+  const daemonCpuMs = daemonPid === undefined ? 0 : processCpuMs(daemonPid) - d0;
+  for (const client of clients) client.close();
+  return { wallMs, clientCpuMs: (c.user + c.system) / 1000, daemonCpuMs };
 }
 
-/** Wall time against the CPU floor, per round: the floor is the daemon's CPU ÷ the cores it can use. */
+/**
+ * Wall time against the CPU floor, per round. The floor is the CPU time of the calls, both
+ * ends of them (the daemon, all threads, and the clients, which share the same cores here),
+ * divided by the cores the calls can use: no scheduler finishes the round sooner.
+ */
 interface FloorRound {
   wallMs: number;
   floorMs: number;
-  cpuMs: number;
+  daemonCpuMs: number;
+  clientCpuMs: number;
   freeCores: number;
 }
 
@@ -56,12 +75,12 @@ function floorRow(name: string, rounds: FloorRound[], cores: number, extra: stri
   const wall = median(rounds.map((r) => r.wallMs));
   const floor = median(rounds.map((r) => r.floorMs));
   const ratios = rounds.map((r) => r.wallMs / r.floorMs).sort((a, b) => a - b);
-  // The same floor over the cores other work left free (when fewer than the daemon could use):
-  // how far the figure is the machine's doing rather than Colony's. Summed over the rounds:
-  // /proc/stat counts 10 ms ticks, too coarse for one 3-call round.
+  // The daemon's share alone, for comparison with the figures of earlier runs.
+  const daemonOnly = median(rounds.map((r) => r.wallMs / (r.daemonCpuMs / cores)));
+  // Work other than the calls (neither the daemon nor the clients) left this many cores free,
+  // averaged over the rounds: /proc/stat counts 10 ms ticks, too coarse for one 3-call round.
   const sum = (f: (r: FloorRound) => number): number => rounds.reduce((a, r) => a + f(r), 0);
   const free = sum((r) => r.freeCores * r.wallMs) / sum((r) => r.wallMs);
-  const freeRatio = sum((r) => r.wallMs) / (sum((r) => r.cpuMs) / Math.max(0.1, Math.min(cores, free)));
   return {
     name,
     measured: wall,
@@ -69,9 +88,9 @@ function floorRow(name: string, rounds: FloorRound[], cores: number, extra: stri
     budget: 1.25 * floor,
     kind: 'max',
     note:
-      `CPU floor ${floor.toFixed(2)} ms = ${median(rounds.map((r) => r.cpuMs)).toFixed(1)} ms CPU ÷ ${cores} cores; ` +
+      `CPU floor ${floor.toFixed(2)} ms = (${median(rounds.map((r) => r.daemonCpuMs)).toFixed(1)} ms daemon + ${median(rounds.map((r) => r.clientCpuMs)).toFixed(1)} ms clients) CPU ÷ ${cores} cores; ` +
       `wall ÷ floor per round ${ratios[0]!.toFixed(2)}–${ratios.at(-1)!.toFixed(2)}, median ${median(ratios).toFixed(2)}; ` +
-      `other work left ${free.toFixed(2)} cores free, on which wall ÷ floor is ${freeRatio.toFixed(2)} (all rounds); ${extra}`,
+      `against the daemon's CPU alone ${daemonOnly.toFixed(2)}; other work left ${free.toFixed(2)} cores free; ${extra}`,
   };
 }
 
@@ -103,17 +122,20 @@ async function concurrency(): Promise<BenchResult[]> {
     await recallsOver(socket, Array.from({ length: 4 }, (_, c) => cues(20, 90 + c)));
     const cores = (calls: number): number => Math.min(MACHINE_CORES, calls);
     const round = async (cuesPerClient: string[][]): Promise<FloorRound> => {
-      const m = await measureCpu(pid, () => recallsOver(socket, cuesPerClient));
-      return { wallMs: m.result, cpuMs: m.cpuMs, floorMs: m.cpuMs / cores(cuesPerClient.length), freeCores: m.freeCores };
+      const m = await measureCpu(pid, () => recallsOver(socket, cuesPerClient, pid));
+      const { wallMs, clientCpuMs, daemonCpuMs } = m.result;
+      // measureCpu counts the clients (this process) as other work; they are part of the calls.
+      const freeCores = Math.min(MACHINE_CORES, m.freeCores + clientCpuMs / m.wallMs);
+      return { wallMs, daemonCpuMs, clientCpuMs, floorMs: (daemonCpuMs + clientCpuMs) / cores(cuesPerClient.length), freeCores };
     };
     const alone: number[] = [];
     const single: number[] = [];
     const ten: FloorRound[] = [];
     const three: FloorRound[] = [];
     for (let r = 0; r < 15; r++) {
-      alone.push(await recallsOver(socket, [cues(5, r)]));
+      alone.push((await recallsOver(socket, [cues(5, r)])).wallMs);
       ten.push(await round(Array.from({ length: 10 }, (_, c) => cues(5, r * 10 + c))));
-      single.push(await recallsOver(socket, [cues(1, r)]));
+      single.push((await recallsOver(socket, [cues(1, r)])).wallMs);
       three.push(await round(Array.from({ length: 3 }, (_, c) => cues(1, r * 3 + c))));
     }
     const a = median(alone);
