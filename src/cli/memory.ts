@@ -3,7 +3,7 @@ import { createReadStream, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { Presets, SingleBar } from 'cli-progress';
-import { ColonyError, InvalidInputError } from '../lib/errors.js';
+import { ColonyError, InvalidInputError, fsErrorReason } from '../lib/errors.js';
 import type { MemoryStats } from '../memory/service.js';
 import { connectDaemon } from './client.js';
 import { plural, printResult, table } from './output.js';
@@ -56,9 +56,7 @@ function fileSize(file: string): number {
   try {
     st = statSync(file);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
-    throw new InvalidInputError(`cannot read ${file}: ${why} (give a JSON-lines file, or - for stdin)`);
+    throw new InvalidInputError(`cannot read ${file}: ${fsErrorReason(err)} (give a JSON-lines file, or - for stdin)`);
   }
   if (st.isDirectory()) throw new InvalidInputError(`cannot read ${file}: it is a directory (give a JSON-lines file, or - for stdin)`);
   return st.size;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
-import { InvalidInputError } from '../lib/errors.js';
+import { InvalidInputError, fsErrorReason } from '../lib/errors.js';
 import { PERMISSION_LEVELS } from '../runner/agents/permissions.js';
 // The types module only: a CLI command loads no domain code.
 import { TERMINAL_SWARM_STATUSES, type SwarmTask, type SwarmView } from '../swarm/types.js';
@@ -137,7 +137,7 @@ export function registerSwarm(program: Command): void {
         try {
           text = readFileSync(o.tasks, 'utf8');
         } catch (err) {
-          throw new InvalidInputError(`cannot read the tasks file ${o.tasks}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+          throw new InvalidInputError(`cannot read the tasks file ${o.tasks}: ${fsErrorReason(err)}`);
         }
         // The parser (and its YAML library) is loaded only when a file is given.
         tasks = (await import('../swarm/tasks-file.js')).parseTasksFile(text, o.tasks);

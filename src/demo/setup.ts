@@ -1,8 +1,8 @@
-import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { ColonyError } from '../lib/errors.js';
+import { ColonyError, fsErrorReason } from '../lib/errors.js';
 import { PACKAGE_ROOT } from '../lib/package-root.js';
 import { PROJECT_FILES, TARGET_BRANCH } from './project.js';
 
@@ -21,7 +21,7 @@ export function createDemoRepo(dir?: string): string {
   let repo: string;
   if (dir) {
     repo = resolve(dir);
-    mkdirSync(repo, { recursive: true });
+    makeDirectory(repo);
     if (readdirSync(repo).length) throw new ColonyError('bad_input', `--dir ${repo} is not empty; give a new or empty directory`, 400);
   } else repo = mkdtempSync(join(tmpdir(), 'colony-demo-'));
   for (const [file, text] of Object.entries(PROJECT_FILES)) {
@@ -35,6 +35,23 @@ export function createDemoRepo(dir?: string): string {
   mkdirSync(join(repo, '.colony'), { recursive: true, mode: 0o700 });
   writeFileSync(join(repo, '.colony', 'config.json'), JSON.stringify(demoConfig(), null, 2) + '\n');
   return repo;
+}
+
+/**
+ * `mkdir -p` that fails with the reason in words. One level at a time: Node's recursive
+ * mkdirSync retries ENOENT forever where the file system refuses new entries (under /proc).
+ */
+function makeDirectory(dir: string): void {
+  const missing: string[] = [];
+  for (let d = dir; !existsSync(d); d = dirname(d)) missing.unshift(d);
+  for (const d of missing) {
+    try {
+      mkdirSync(d);
+    } catch (err) {
+      throw new ColonyError('bad_input', `cannot create --dir ${dir}: ${fsErrorReason(err)} (at ${d})`, 400);
+    }
+  }
+  if (!statSync(dir).isDirectory()) throw new ColonyError('bad_input', `--dir ${dir} is a file; give a new or empty directory`, 400);
 }
 
 export function demoConfig(): Record<string, unknown> {

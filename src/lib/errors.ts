@@ -56,3 +56,23 @@ export class PayloadTooLargeError extends ColonyError {
 export function isColonyError(err: unknown): err is ColonyError {
   return err instanceof ColonyError;
 }
+
+/** A file-system error in words a user reads ("no such file"), not its code ("ENOENT"). */
+export function fsErrorReason(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  switch (code) {
+    case 'ENOENT':
+      return 'no such file or directory';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EISDIR':
+      return 'it is a directory';
+    case 'ENOTDIR':
+      return 'a part of the path is not a directory';
+    case 'EROFS':
+      return 'read-only file system';
+    default:
+      return (err as Error).message;
+  }
+}

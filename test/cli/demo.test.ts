@@ -1,6 +1,6 @@
 // `colony demo` from the built package, as a new user runs it: offline, no agent CLI installed.
 import { describe, expect, it } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { colony, alive } from '../helpers/cli.js';
@@ -35,6 +35,23 @@ describe('colony demo', { timeout: 120_000 }, () => {
     const infoFile = join(dir, '.colony', 'daemon.json');
     if (existsSync(infoFile)) expect(alive(JSON.parse(readFileSync(infoFile, 'utf8')).pid)).toBe(false);
     expect(existsSync(join(dir, 'src', 'headline.js'))).toBe(true);
+  });
+
+  it('refuses a --dir it cannot create, or a file, with the reason in one line and exit 1', async () => {
+    const tmp = tempDir();
+    cleanups.push(tmp.cleanup);
+    writeFileSync(join(tmp.dir, 'afile'), '');
+    const cases: [string, RegExp][] = [
+      // /proc refuses new entries: Node's recursive mkdir used to retry that forever.
+      ['/proc/colony-demo-test', /^colony: cannot create --dir \/proc\/colony-demo-test: no such file or directory/],
+      [join(tmp.dir, 'afile', 'sub'), /^colony: cannot create --dir .*afile\/sub: a part of the path is not a directory/],
+      [join(tmp.dir, 'afile'), /^colony: --dir .*afile is a file; give a new or empty directory\n$/],
+    ];
+    for (const [dir, message] of cases) {
+      const r = await colony(['demo', '--dir', dir], tmp.dir, { timeoutMs: 20_000 });
+      expect(r.code, dir).toBe(1);
+      expect(r.stderr, dir).toMatch(message);
+    }
   });
 
   it('Ctrl-C cancels the swarm, prints the summary, stops the daemon, removes the repository and exits 130', async () => {

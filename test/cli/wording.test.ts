@@ -66,7 +66,7 @@ describe('CLI wording', () => {
   it('memory import names a file it cannot read instead of printing a system error', async () => {
     const missing = await run(['memory', 'import', join(scratch.dir, 'missing.jsonl')]);
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toBe(`colony: cannot read ${join(scratch.dir, 'missing.jsonl')}: no such file (give a JSON-lines file, or - for stdin)\n`);
+    expect(missing.stderr).toBe(`colony: cannot read ${join(scratch.dir, 'missing.jsonl')}: no such file or directory (give a JSON-lines file, or - for stdin)\n`);
     const dir = await run(['memory', 'import', scratch.dir]);
     expect(dir.stderr).toMatch(/it is a directory/);
   });

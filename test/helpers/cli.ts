@@ -11,12 +11,12 @@ export interface CliResult {
  * Run the real `colony` CLI as a person would: in `cwd`, with no daemon address or run
  * inherited from the test's environment unless given. Never rejects.
  */
-export function colony(args: string[], cwd: string, opts: { env?: Record<string, string>; input?: string } = {}): Promise<CliResult> {
+export function colony(args: string[], cwd: string, opts: { env?: Record<string, string>; input?: string; timeoutMs?: number } = {}): Promise<CliResult> {
   return new Promise((resolve) => {
     const child = execFile(
       process.execPath,
       [COLONY_BIN, ...args],
-      { cwd, env: { ...process.env, COLONY_URL: '', COLONY_TOKEN: '', COLONY_RUN_ID: '', ...opts.env } },
+      { cwd, env: { ...process.env, COLONY_URL: '', COLONY_TOKEN: '', COLONY_RUN_ID: '', ...opts.env }, timeout: opts.timeoutMs ?? 0 },
       (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
     if (opts.input !== undefined) child.stdin!.end(opts.input);

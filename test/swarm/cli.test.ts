@@ -88,7 +88,7 @@ describe('colony swarm', { timeout: 120_000 }, () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/tasks\.json: tasks\.0\.depends_on\.0: no task has id 'y'/);
     const missing = await colony(['swarm', '--tasks', join(tmp, 'nope.yaml')], repo, AUTH);
-    expect(missing.stderr).toMatch(/cannot read the tasks file .*nope\.yaml: ENOENT/);
+    expect(missing.stderr).toMatch(/cannot read the tasks file .*nope\.yaml: no such file or directory\n/);
   });
 
   it('--detach prints the id; ls, show and cancel', async () => {
