@@ -227,7 +227,8 @@ export class WorkspaceManager {
     if (staged.length) {
       const hasIdentity = (await git(['config', 'user.email'], { cwd: ws.dir, okCodes: [1] })).code === 0;
       // --no-verify: the hook's check was just made in-process, and a repository's own hooks are not the agent's.
-      await git(['commit', '--quiet', '--no-verify', '-m', `colony: ${jobId}`], {
+      // Unsigned: a signer waiting for a passphrase would hang the job; this commit is Colony's, not the user's.
+      await git(['-c', 'commit.gpgsign=false', 'commit', '--quiet', '--no-verify', '-m', `colony: ${jobId}`], {
         cwd: ws.dir,
         env: hasIdentity ? {} : { ...FALLBACK_IDENTITY, GIT_COMMITTER_NAME: 'Colony', GIT_COMMITTER_EMAIL: 'colony@localhost' },
       });

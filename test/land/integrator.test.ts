@@ -85,6 +85,27 @@ describe('integrator', { timeout: 240_000 }, () => {
     expect(settled.map((e) => e.status).sort()).toEqual([...Array(7).fill('landed'), 'failed_check'].sort());
   });
 
+  it('lands with every strategy when the user\'s git config signs commits (the queue\'s own commits are never signed)', async () => {
+    const { dir, heads } = repoWithBranches(['one\n', 'two\n', 'three\n']);
+    // A global config that signs every commit with a signer that always fails, as a gpg
+    // needing a passphrase nobody can type would in a daemon.
+    const home = tempDir();
+    cleanups.push(home.cleanup);
+    const config = join(home.dir, 'gitconfig');
+    writeFileSync(config, '[commit]\n\tgpgsign = true\n[gpg]\n\tprogram = false\n');
+    const saved = process.env.GIT_CONFIG_GLOBAL;
+    process.env.GIT_CONFIG_GLOBAL = config;
+    cleanups.push(() => (saved === undefined ? delete process.env.GIT_CONFIG_GLOBAL : (process.env.GIT_CONFIG_GLOBAL = saved)));
+    for (const [i, strategy] of (['rebase', 'merge', 'squash'] as const).entries()) {
+      const { queue, integ } = integrator(dir, { strategy });
+      const e = queue.enqueue({ job_id: `j${i}`, branch: `b${i}`, head: heads[i]!, target: 'main', attempt: 1 });
+      integ.kick();
+      await integ.idle();
+      expect(queue.get(e.id), strategy).toMatchObject({ status: 'landed' });
+      expect(git(dir, 'show', `main:f${i}.txt`)).toBe(['one', 'two', 'three'][i]);
+    }
+  });
+
   it('keeps a conflict\'s files and hunks as evidence and lands the entries around it', async () => {
     const { dir, heads } = repoWithBranches(['one\n', 'two\n']);
     // A third branch rewrites f0.txt differently from branch 0: it conflicts once b0 is in.

@@ -130,6 +130,19 @@ describe('runner lifecycle (real daemon, real git, fake claude)', () => {
     expect(git(repo, 'status', '--porcelain')).toBe('');
   });
 
+  it('commits what the agent left without signing it, even when the user\'s git config signs commits', async () => {
+    const { d, repo, tmp } = await setup();
+    // A signer that always fails, as a gpg waiting for a passphrase nobody types would.
+    writeFileSync(join(tmp, 'gitconfig'), '[commit]\n\tgpgsign = true\n[gpg]\n\tprogram = false\n');
+    const saved = process.env.GIT_CONFIG_GLOBAL;
+    process.env.GIT_CONFIG_GLOBAL = join(tmp, 'gitconfig');
+    cleanups.push(() => void (saved === undefined ? delete process.env.GIT_CONFIG_GLOBAL : (process.env.GIT_CONFIG_GLOBAL = saved)));
+    const id = await submit(d, 'edit [edit:src/a.ts]');
+    const j = await waitJob(d.url, id);
+    expect(j.status, j.error ?? '').toBe('completed');
+    expect(git(repo, 'log', '-1', '--format=%s', `colony/${id}`)).toBe(`colony: ${id}`);
+  });
+
   it('evicts finished jobs after job_ttl and never queued or running ones', async () => {
     const clock = new ManualClock(Date.now());
     const repo = makeTempRepo();
