@@ -148,7 +148,6 @@ describe('retrying a merge-queue entry of a job that reserves', { timeout: 240_0
 
   it('refuses a retry while another run holds overlapping symbols, naming the holder, and never lands over it', async () => {
     const { d, repo, a, failed, ok, go } = await failedEntry();
-    writeFileSync(ok, '');
     writeFileSync(go, '');
     const person = (await api(d.url, 'POST', '/coord/reserve', { run_id: 'person', symbols: ['a.txt'] })).body;
     expect(person.granted).toBe(true);
@@ -164,8 +163,15 @@ describe('retrying a merge-queue entry of a job that reserves', { timeout: 240_0
     expect(await holders(d, ['a.txt'])).toEqual(['person']);
 
     await api(d.url, 'POST', '/coord/release', { run_id: 'person', reservation_id: person.reservation_id });
-    const retried = await api(d.url, 'POST', `/merge-queue/${failed.id}/retry`);
-    expect(retried.status).toBe(202);
+    // Once free, the retry takes them; still red, it fails again and gives them back again.
+    const redAgain = await api(d.url, 'POST', `/merge-queue/${failed.id}/retry`);
+    expect(redAgain.status).toBe(202);
+    expect(await holders(d, ['a.txt'])).toEqual([a]);
+    expect((await waitSettled(d, a)).status).toBe('failed_check');
+    expect(await holders(d, ['a.txt'])).toEqual([]);
+
+    writeFileSync(ok, '');
+    expect((await api(d.url, 'POST', `/merge-queue/${redAgain.body.id}/retry`)).status).toBe(202);
     expect((await waitSettled(d, a)).status).toBe('landed');
     expect(await holders(d, ['a.txt'])).toEqual([]);
   });
