@@ -52,10 +52,16 @@ export class MergeQueue {
     });
   }
 
-  /** Put a conflicted, red or removed entry back at the end of the queue as a new entry. */
-  retry(id: string): Entry {
+  /** The entry, when it may be retried (conflicted, red or removed); a 409 otherwise. */
+  retryable(id: string): Entry {
     const e = this.get(id);
     if (ACTIVE_ENTRY_STATUSES.has(e.status) || e.status === 'landed') throw new ConflictError(`entry ${id} is ${e.status}; only conflicted, failed_check or removed entries can be retried`);
+    return e;
+  }
+
+  /** Put a conflicted, red or removed entry back at the end of the queue as a new entry. */
+  retry(id: string): Entry {
+    const e = this.retryable(id);
     return this.enqueue({ job_id: e.job_id, branch: e.branch, head: e.head, target: e.target, attempt: e.attempt });
   }
 

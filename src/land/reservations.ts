@@ -1,4 +1,5 @@
 import type { Logger } from '../lib/log.js';
+import { ColonyError } from '../lib/errors.js';
 import type { CoordService } from '../coord/service.js';
 import { parseSymbols, symbolsOverlap } from '../coord/symbols.js';
 import type { OrchestrateConfig } from './config.js';
@@ -53,6 +54,30 @@ export class JobReservations {
     }
     this.store.hold(id, r.reservation_id);
     this.overtook(passedOver);
+    return true;
+  }
+
+  /**
+   * Take the job's reservations again, under its own run id, for a retried merge-queue entry:
+   * its first attempt gave them back when it settled. Refused (409, naming the holders) while
+   * another run holds overlapping symbols rather than waiting: an entry's work is already
+   * done, so the holder is editing what it would land, and the person retrying decides when
+   * to try again. True when it took them (the caller gives them back if queueing then fails).
+   */
+  retake(jobId: string): boolean {
+    const meta = this.store.job(jobId);
+    if (!meta?.reserve?.length || (meta.held && meta.reservation_id)) return false;
+    const r = this.coord.reserve({ run_id: jobId, symbols: meta.reserve, ttl_seconds: this.config.reserve_ttl });
+    if (!r.granted) {
+      const who = r.conflicts.map((h) => `run ${h.run_id} (${h.symbols.join(', ')}, until ${h.expires_at})`).join('; ');
+      throw new ColonyError(
+        'reserved',
+        `job ${jobId} reserves ${meta.reserve.join(', ')}, and overlapping symbols are held by ${who}; retry once they are released, so its work does not land over theirs`,
+        409,
+        { holders: r.conflicts },
+      );
+    }
+    this.store.hold(jobId, r.reservation_id);
     return true;
   }
 

@@ -164,8 +164,21 @@ export class LandService {
     return entry;
   }
 
+  /**
+   * Queue a settled entry again. Its job's reservations are taken again first, so the retried
+   * work is protected (and heartbeated) until it settles, as its first attempt was; a retry
+   * while another run holds overlapping symbols is refused with a 409 naming them.
+   */
   retry(entryId: string): Entry {
-    const e = this.queue.retry(entryId);
+    const before = this.queue.retryable(entryId);
+    const took = this.reservations.retake(before.job_id);
+    let e: Entry;
+    try {
+      e = this.queue.retry(entryId);
+    } catch (err) {
+      if (took) this.reservations.release(before.job_id);
+      throw err;
+    }
     this.integrator?.kick();
     return e;
   }

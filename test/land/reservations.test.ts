@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../helpers/repo.js';
-import { api, jobRecord, makeLandRepo, startLandDaemon, submit, waitJob, waitSettled, waitUntil } from './helpers.js';
+import { api, git, jobRecord, makeLandRepo, startLandDaemon, submit, waitJob, waitSettled, waitUntil } from './helpers.js';
 
 let cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -103,5 +103,76 @@ describe('jobs that claim a task', { timeout: 240_000 }, () => {
     expect(t.claimed_by).toBeNull();
     expect(t.completed_by).toBeNull();
     expect((await api(d.url, 'POST', '/tasks/claim', { run_id: 'other', task_id })).body.claimed).toBe(true);
+  });
+});
+
+describe('retrying a merge-queue entry of a job that reserves', { timeout: 240_000 }, () => {
+  /** Red until `ok` exists, then green once `go` exists: the test decides when the retried entry settles. */
+  async function failedEntry(orchestrate: Record<string, unknown> = {}) {
+    const gate = tempDir();
+    cleanups.push(gate.cleanup);
+    const ok = join(gate.dir, 'ok');
+    const go = join(gate.dir, 'go');
+    const { d, repo } = await setup({ check: `test -e '${ok}' || exit 1; while [ ! -e '${go}' ]; do sleep 0.1; done` }, { orchestrate });
+    const a = await submit(d, { prompt: '[write:a.txt=1]', reserve: ['a.txt'], land: true });
+    const failed = await waitSettled(d, a);
+    expect(failed.status).toBe('failed_check');
+    // A red entry gives its reservations back.
+    expect(await holders(d, ['a.txt'])).toEqual([]);
+    return { d, repo, a, failed, ok, go };
+  }
+  const live = async (d: { url: string }, runId: string) => (await api(d.url, 'GET', `/coord/status?run_id=${runId}`)).body.reservations;
+
+  it('re-takes the reservations under the job id, heartbeats them while the entry waits, and releases them when it lands', async () => {
+    // A short ttl: the re-taken reservation outlives it only if it is heartbeated.
+    const { d, a, failed, ok, go } = await failedEntry({ reserve_ttl: 3 });
+    writeFileSync(ok, '');
+    const retried = await api(d.url, 'POST', `/merge-queue/${failed.id}/retry`);
+    expect(retried.status).toBe(202);
+    // Held from the moment the entry is back in the queue, not only once it is tested.
+    expect(await holders(d, ['a.txt'])).toEqual([a]);
+    const [taken] = await live(d, a);
+    expect(taken.symbols).toEqual(['a.txt']);
+    expect((await jobRecord(d, a)).landing.reservation_id).toBe(taken.reservation_id);
+
+    await waitUntil(async () => (await api(d.url, 'GET', `/merge-queue/${retried.body.id}`)).body.status === 'testing', 90_000, 'the retried entry to be tested');
+    await waitUntil(async () => (await live(d, a))[0]?.expires_at > taken.expires_at, 90_000, 'a heartbeat of the re-taken reservation');
+    expect(await holders(d, ['a.txt'])).toEqual([a]);
+
+    writeFileSync(go, '');
+    const landed = await waitSettled(d, a);
+    expect(landed).toMatchObject({ id: retried.body.id, status: 'landed' });
+    expect(await holders(d, ['a.txt'])).toEqual([]);
+    expect((await jobRecord(d, a)).landing.reservation_id).toBeNull();
+  });
+
+  it('refuses a retry while another run holds overlapping symbols, naming the holder, and never lands over it', async () => {
+    const { d, repo, a, failed, ok, go } = await failedEntry();
+    writeFileSync(go, '');
+    const person = (await api(d.url, 'POST', '/coord/reserve', { run_id: 'person', symbols: ['a.txt'] })).body;
+    expect(person.granted).toBe(true);
+
+    const refused = await api(d.url, 'POST', `/merge-queue/${failed.id}/retry`);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.code).toBe('reserved');
+    expect(refused.body.error.message).toMatch(/a\.txt.*run person/);
+    expect(refused.body.error.holders).toMatchObject([{ run_id: 'person', symbols: ['a.txt'] }]);
+    // Nothing was queued, nothing landed, and the holder keeps its reservation.
+    expect((await api(d.url, 'GET', '/merge-queue')).body.entries.map((e: any) => [e.id, e.status])).toEqual([[failed.id, 'failed_check']]);
+    expect(git(repo.dir, 'log', '--format=%s', 'main')).toBe('initial');
+    expect(await holders(d, ['a.txt'])).toEqual(['person']);
+
+    await api(d.url, 'POST', '/coord/release', { run_id: 'person', reservation_id: person.reservation_id });
+    // Once free, the retry takes them; still red, it fails again and gives them back again.
+    const redAgain = await api(d.url, 'POST', `/merge-queue/${failed.id}/retry`);
+    expect(redAgain.status).toBe(202);
+    expect(await holders(d, ['a.txt'])).toEqual([a]);
+    expect((await waitSettled(d, a)).status).toBe('failed_check');
+    expect(await holders(d, ['a.txt'])).toEqual([]);
+
+    writeFileSync(ok, '');
+    expect((await api(d.url, 'POST', `/merge-queue/${redAgain.body.id}/retry`)).status).toBe(202);
+    expect((await waitSettled(d, a)).status).toBe('landed');
+    expect(await holders(d, ['a.txt'])).toEqual([]);
   });
 });
