@@ -35,6 +35,13 @@ export interface LandServiceOptions {
   orchestrate: OrchestrateConfig;
 }
 
+/**
+ * Asked whenever a merge-queue follow-up job could start: false keeps it queued (later jobs
+ * pass it) until whoever owns the work it continues has room and kicks the runner. A domain
+ * built on landing (swarms, bound to `agents` jobs at once) provides it; landing knows no more.
+ */
+export type FollowUpGate = (job: JobRecord) => boolean;
+
 /** A job's landing state as its record shows it. */
 export interface JobLandingView {
   land: boolean;
@@ -78,6 +85,7 @@ export class LandService {
   private waitTimer: NodeJS.Timeout | undefined;
   /** Set just before the runner admits a follow-up job this service submits. */
   private pendingFollowUp: { follow_up_of: string; attempt: number; parent_job_id: string | null; depth: number } | undefined;
+  private followUpGate: FollowUpGate = () => true;
 
   constructor(private readonly o: LandServiceOptions) {
     this.store = new LandStore(o.db);
@@ -89,7 +97,8 @@ export class LandService {
   hooks(): RunnerHooks {
     return {
       admit: (id, req) => this.admit(id, req),
-      gate: (id, passedOver) => this.reservations.gate(id, passedOver),
+      // The follow-up gate first: reservations are taken only by a job that starts.
+      gate: (id, passedOver) => this.followUpMayStart(id) && this.reservations.gate(id, passedOver),
       finished: (job) => this.jobFinished(job),
       evicted: (ids) => this.store.forgetJobs(ids),
     };
@@ -97,6 +106,11 @@ export class LandService {
 
   attach(runner: RunnerPort): void {
     this.runner = runner;
+  }
+
+  /** Hold follow-up jobs until `gate` lets them start; set before the runner starts, so follow-ups queued at the last shutdown are held too. */
+  gateFollowUps(gate: FollowUpGate): void {
+    this.followUpGate = gate;
   }
 
   /** Resolve the target, recover entries caught mid-test, and start the integrator. */
@@ -257,6 +271,12 @@ export class LandService {
       this.o.clock.now(),
     );
     if (req.task_id) this.reservations.holdClaim(id);
+  }
+
+  private followUpMayStart(id: string): boolean {
+    if (!this.store.job(id)?.follow_up_of) return true;
+    const job = this.jobIfKept(id);
+    return !job || this.followUpGate(job);
   }
 
   private jobFinished(job: JobRecord): void {
