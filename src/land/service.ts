@@ -36,11 +36,12 @@ export interface LandServiceOptions {
 }
 
 /**
- * Asked whenever a merge-queue follow-up job could start: false keeps it queued (later jobs
- * pass it) until whoever owns the work it continues has room and kicks the runner. A domain
- * built on landing (swarms, bound to `agents` jobs at once) provides it; landing knows no more.
+ * Asked whenever a merge-queue follow-up job could start (`continues`: the job whose entry it
+ * follows up): false keeps it queued (later jobs pass it) until whoever owns that work has
+ * room and kicks the runner. A domain built on landing (swarms, bound to `agents` jobs at
+ * once) provides it; landing knows no more.
  */
-export type FollowUpGate = (job: JobRecord) => boolean;
+export type FollowUpGate = (job: JobRecord, continues: string) => boolean;
 
 /** A job's landing state as its record shows it. */
 export interface JobLandingView {
@@ -274,9 +275,10 @@ export class LandService {
   }
 
   private followUpMayStart(id: string): boolean {
-    if (!this.store.job(id)?.follow_up_of) return true;
-    const job = this.jobIfKept(id);
-    return !job || this.followUpGate(job);
+    const of = this.store.job(id)?.follow_up_of;
+    const continues = of ? this.store.entry(of)?.job_id : undefined;
+    const job = continues ? this.jobIfKept(id) : undefined;
+    return !job || this.followUpGate(job, continues!);
   }
 
   private jobFinished(job: JobRecord): void {

@@ -183,20 +183,23 @@ export class SwarmService {
   }
 
   /**
-   * May this merge-queue follow-up job start? Landing asks (see FollowUpGate) whenever it
-   * could. A follow-up of a task of an unfinished swarm starts only once the swarm took it
-   * on as the task's job and gave it a worker slot; until then it waits queued, so the swarm
-   * never runs more than `agents` jobs. Read from the rows, so it holds before `start` too
-   * (the runner re-queues jobs first after a restart).
+   * May this merge-queue follow-up job start (`continues`: the job whose entry it follows
+   * up)? Landing asks (see FollowUpGate) whenever it could. A follow-up of the current job of
+   * an unfinished swarm's task is the swarm's to take on (follow), and it starts only once it
+   * is the task's job with a worker slot; until then it waits queued, so the swarm never runs
+   * more than `agents` jobs. Read from the rows, so it holds before `start` too (after a
+   * restart the runner re-queues jobs first). Any other follow-up starts as it would without swarms.
    */
-  followUpMayStart(job: Pick<JobRecord, 'id' | 'metadata'>): boolean {
+  followUpMayStart(job: Pick<JobRecord, 'id' | 'metadata'>, continues: string): boolean {
     const swarmId = job.metadata?.swarm_id;
     const taskId = job.metadata?.task_id;
     if (typeof swarmId !== 'string' || typeof taskId !== 'string') return true;
     const run = this.store.run(swarmId);
     const task = run && !TERMINAL_SWARM_STATUSES.has(run.status) ? this.store.task(swarmId, taskId) : undefined;
     if (!task) return true;
-    return task.job_id === job.id && task.state === 'running' && task.worker !== null;
+    // Landing queued it before the swarm's next reconcile takes it on (follow).
+    if (task.job_id === continues) return false;
+    return task.job_id !== job.id || (task.state === 'running' && task.worker !== null);
   }
 
   // ---- creation
