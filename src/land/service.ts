@@ -87,6 +87,8 @@ export class LandService {
   /** Set just before the runner admits a follow-up job this service submits. */
   private pendingFollowUp: { follow_up_of: string; attempt: number; parent_job_id: string | null; depth: number } | undefined;
   private followUpGate: FollowUpGate = () => true;
+  /** Follow-ups the gate holds now (queued jobs only). */
+  private readonly heldFollowUps = new Set<string>();
 
   constructor(private readonly o: LandServiceOptions) {
     this.store = new LandStore(o.db);
@@ -98,8 +100,7 @@ export class LandService {
   hooks(): RunnerHooks {
     return {
       admit: (id, req) => this.admit(id, req),
-      // The follow-up gate first: reservations are taken only by a job that starts.
-      gate: (id, passedOver) => this.followUpMayStart(id) && this.reservations.gate(id, passedOver),
+      gate: (id, passedOver) => this.gate(id, passedOver),
       finished: (job) => this.jobFinished(job),
       evicted: (ids) => this.store.forgetJobs(ids),
     };
@@ -274,6 +275,18 @@ export class LandService {
     if (req.task_id) this.reservations.holdClaim(id);
   }
 
+  private gate(id: string, passedOver: readonly string[]): boolean {
+    // The follow-up gate first: reservations are taken only by a job that starts.
+    if (!this.followUpMayStart(id)) {
+      this.heldFollowUps.add(id);
+      return false;
+    }
+    this.heldFollowUps.delete(id);
+    // A held follow-up waits for its owner, not for symbols: newcomers wanting its symbols need not wait behind it.
+    const waiting = this.heldFollowUps.size ? passedOver.filter((w) => !this.heldFollowUps.has(w)) : passedOver;
+    return this.reservations.gate(id, waiting);
+  }
+
   private followUpMayStart(id: string): boolean {
     const of = this.store.job(id)?.follow_up_of;
     const continues = of ? this.store.entry(of)?.job_id : undefined;
@@ -282,6 +295,7 @@ export class LandService {
   }
 
   private jobFinished(job: JobRecord): void {
+    this.heldFollowUps.delete(job.id);
     const meta = this.store.job(job.id);
     const wantsLand = meta?.land || this.o.integrate.auto;
     if (job.status === 'completed' && wantsLand && job.branch && job.commits?.length) {
