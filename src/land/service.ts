@@ -287,11 +287,13 @@ export class LandService {
     return this.reservations.gate(id, waiting);
   }
 
+  /** True for any job but a follow-up the follow-up gate holds. */
   private followUpMayStart(id: string): boolean {
     const of = this.store.job(id)?.follow_up_of;
     const continues = of ? this.store.entry(of)?.job_id : undefined;
-    const job = continues ? this.jobIfKept(id) : undefined;
-    return !job || this.followUpGate(job, continues!);
+    if (!continues) return true;
+    const job = this.jobIfKept(id);
+    return !job || this.followUpGate(job, continues);
   }
 
   private jobFinished(job: JobRecord): void {
