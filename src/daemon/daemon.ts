@@ -189,6 +189,8 @@ async function startLocked(
   })();
   land.attach(runner);
   const swarms = new SwarmService({ db, clock, logger: logger.child({ component: 'swarm' }), coord, runner, land, defaultAgent: config.default_agent });
+  // Before runner.start: a follow-up queued at the last shutdown stays held until its swarm has a slot.
+  land.gateFollowUps((job, continues) => swarms.followUpMayStart(job, continues));
   const toolDefs: ToolDef[] = [...coordTools(coord), ...memoryTools(memory, recallPool), ...jobTools(runner, land)];
   const tools = buildToolMap(toolDefs);
 

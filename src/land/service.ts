@@ -35,6 +35,14 @@ export interface LandServiceOptions {
   orchestrate: OrchestrateConfig;
 }
 
+/**
+ * Asked whenever a merge-queue follow-up job could start (`continues`: the job whose entry it
+ * follows up): false keeps it queued (later jobs pass it) until whoever owns that work has
+ * room and kicks the runner. A domain built on landing (swarms, bound to `agents` jobs at
+ * once) provides it; landing knows no more.
+ */
+export type FollowUpGate = (job: JobRecord, continues: string) => boolean;
+
 /** A job's landing state as its record shows it. */
 export interface JobLandingView {
   land: boolean;
@@ -78,6 +86,9 @@ export class LandService {
   private waitTimer: NodeJS.Timeout | undefined;
   /** Set just before the runner admits a follow-up job this service submits. */
   private pendingFollowUp: { follow_up_of: string; attempt: number; parent_job_id: string | null; depth: number } | undefined;
+  private followUpGate: FollowUpGate = () => true;
+  /** Follow-ups the gate holds now (queued jobs only). */
+  private readonly heldFollowUps = new Set<string>();
 
   constructor(private readonly o: LandServiceOptions) {
     this.store = new LandStore(o.db);
@@ -89,7 +100,7 @@ export class LandService {
   hooks(): RunnerHooks {
     return {
       admit: (id, req) => this.admit(id, req),
-      gate: (id, passedOver) => this.reservations.gate(id, passedOver),
+      gate: (id, passedOver) => this.gate(id, passedOver),
       finished: (job) => this.jobFinished(job),
       evicted: (ids) => this.store.forgetJobs(ids),
     };
@@ -97,6 +108,11 @@ export class LandService {
 
   attach(runner: RunnerPort): void {
     this.runner = runner;
+  }
+
+  /** Hold follow-up jobs until `gate` lets them start; set before the runner starts, so follow-ups queued at the last shutdown are held too. */
+  gateFollowUps(gate: FollowUpGate): void {
+    this.followUpGate = gate;
   }
 
   /** Resolve the target, recover entries caught mid-test, and start the integrator. */
@@ -272,7 +288,29 @@ export class LandService {
     if (req.task_id) this.reservations.holdClaim(id);
   }
 
+  private gate(id: string, passedOver: readonly string[]): boolean {
+    // The follow-up gate first: reservations are taken only by a job that starts.
+    if (!this.followUpMayStart(id)) {
+      this.heldFollowUps.add(id);
+      return false;
+    }
+    this.heldFollowUps.delete(id);
+    // A held follow-up waits for its owner, not for symbols: newcomers wanting its symbols need not wait behind it.
+    const waiting = this.heldFollowUps.size ? passedOver.filter((w) => !this.heldFollowUps.has(w)) : passedOver;
+    return this.reservations.gate(id, waiting);
+  }
+
+  /** True for any job but a follow-up the follow-up gate holds. */
+  private followUpMayStart(id: string): boolean {
+    const of = this.store.job(id)?.follow_up_of;
+    const continues = of ? this.store.entry(of)?.job_id : undefined;
+    if (!continues) return true;
+    const job = this.jobIfKept(id);
+    return !job || this.followUpGate(job, continues);
+  }
+
   private jobFinished(job: JobRecord): void {
+    this.heldFollowUps.delete(job.id);
     const meta = this.store.job(job.id);
     const wantsLand = meta?.land || this.o.integrate.auto;
     if (job.status === 'completed' && wantsLand && job.branch && job.commits?.length) {

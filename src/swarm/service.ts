@@ -23,6 +23,8 @@ export interface SwarmRunnerPort {
   submit(req: ExecuteRequest): SubmitResult;
   get(id: string): JobRecord;
   cancel(id: string): JobRecord;
+  /** Look at the queue again: a held follow-up may start now. */
+  kick(): void;
   agentNames(): string[];
   subscribeAll(listener: (e: JobEvent) => void): () => void;
 }
@@ -180,6 +182,26 @@ export class SwarmService {
     return this.get(id);
   }
 
+  /**
+   * May this merge-queue follow-up job start (`continues`: the job whose entry it follows
+   * up)? Landing asks (see FollowUpGate) whenever it could. A follow-up of the current job of
+   * an unfinished swarm's task is the swarm's to take on (follow), and it starts only once it
+   * is the task's job with a worker slot; until then it waits queued, so the swarm never runs
+   * more than `agents` jobs. Read from the rows, so it holds before `start` too (after a
+   * restart the runner re-queues jobs first). Any other follow-up starts as it would without swarms.
+   */
+  followUpMayStart(job: Pick<JobRecord, 'id' | 'metadata'>, continues: string): boolean {
+    const swarmId = job.metadata?.swarm_id;
+    const taskId = job.metadata?.task_id;
+    if (typeof swarmId !== 'string' || typeof taskId !== 'string') return true;
+    const run = this.store.run(swarmId);
+    const task = run && !TERMINAL_SWARM_STATUSES.has(run.status) ? this.store.task(swarmId, taskId) : undefined;
+    if (!task) return true;
+    // Landing queued it before the swarm's next reconcile takes it on (follow).
+    if (task.job_id === continues) return false;
+    return task.job_id !== job.id || (task.state === 'running' && task.worker !== null);
+  }
+
   // ---- creation
 
   private jobSettings(run: Pick<SwarmRun, 'agent' | 'model' | 'permissions' | 'timeout_s'>): Omit<ExecuteRequest, 'prompt'> {
@@ -282,9 +304,12 @@ export class SwarmService {
       if (run.status !== 'running') return;
     }
     const tasks = this.store.tasks(swarmId);
+    // A follow-up landing queued waits for a worker slot (followUpMayStart): once a task gets one, the runner looks again.
+    let slotGiven = false;
     const update = (t: SwarmTask, patch: TaskPatch): void => {
       Object.assign(t, patch);
       this.store.updateTask(swarmId, t.task_id, patch);
+      if (patch.worker) slotGiven = true;
     };
     let failed = 0;
     const failAttempt = (t: SwarmTask, reason: string): void => {
@@ -298,6 +323,7 @@ export class SwarmService {
     for (const { task, patch } of settleDependencies(tasks, outsideOpen)) update(task, patch);
     this.dispatch(run, tasks, update, failAttempt);
     if (failed) this.store.updateRun(swarmId, { failed_attempts: run.failed_attempts + failed });
+    if (slotGiven) this.o.runner.kick();
 
     if (tasks.every((t) => t.state === 'landed')) this.finish(swarmId, 'completed', null);
     else if (tasks.every((t) => t.state === 'landed' || t.state === 'stuck')) {
@@ -361,8 +387,9 @@ export class SwarmService {
 
   /**
    * Where the task's current job is: still running, its branch in the merge queue, landed,
-   * or failed (a new attempt unless the budget is spent). A follow-up job landing starts
-   * for a conflicted or red entry continues the task and counts as an attempt.
+   * or failed (a new attempt unless the budget is spent). A follow-up job landing queues
+   * for a conflicted or red entry continues the task and counts as an attempt; it takes a
+   * free worker slot now, or waits queued for one (see dispatch).
    */
   private follow(
     run: SwarmRun,
@@ -400,9 +427,9 @@ export class SwarmService {
 
   /**
    * Start jobs for ready tasks, highest priority first, while fewer than `agents` run.
-   * Landing starts a follow-up job itself, even while every slot is busy; such a job runs
-   * without a worker until a slot frees, takes that slot before any new task, and counts
-   * against `agents` all along, so the swarm is back under its bound before it starts more.
+   * Landing queues a follow-up job itself, even while every slot is busy; such a job is held
+   * queued without a worker (followUpMayStart) until a slot frees, takes that slot before
+   * any new task, and counts against `agents` all along, so at most `agents` jobs run.
    */
   private dispatch(run: SwarmRun, tasks: SwarmTask[], update: (t: SwarmTask, p: TaskPatch) => void, failAttempt: (t: SwarmTask, reason: string) => void): void {
     for (const t of tasks) {

@@ -82,6 +82,7 @@ export class SwarmStore {
       insertTask: p(`INSERT INTO swarm_tasks (swarm_id, task_id, ord, key, description, depends_on, reserve, priority, state)
         VALUES (@swarm_id, @task_id, @ord, @key, @description, @depends_on, @reserve, @priority, @state)`),
       tasksOf: p('SELECT * FROM swarm_tasks WHERE swarm_id = ? ORDER BY ord'),
+      getTask: p('SELECT * FROM swarm_tasks WHERE swarm_id = ? AND task_id = ?'),
       tasksOfOpenRuns: p(`SELECT t.task_id FROM swarm_tasks t JOIN swarm_runs r ON r.id = t.swarm_id
         WHERE r.status IN ('planning', 'running')`),
     };
@@ -134,6 +135,11 @@ export class SwarmStore {
 
   tasks(swarmId: string): SwarmTask[] {
     return (this.s.tasksOf!.all(swarmId) as TaskRow[]).map(toTask);
+  }
+
+  task(swarmId: string, taskId: string): SwarmTask | undefined {
+    const row = this.s.getTask!.get(swarmId, taskId) as TaskRow | undefined;
+    return row && toTask(row);
   }
 
   /** Task ids an unfinished swarm owns. */

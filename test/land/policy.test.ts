@@ -54,6 +54,67 @@ describe('landing policy', { timeout: 240_000 }, () => {
     ]);
   });
 
+  it('a follow-up gate (what swarms provide) holds the follow-up queued, later jobs passing it, until it allows; only follow-ups are asked', async () => {
+    const repo = makeLandRepo();
+    cleanups.push(repo.cleanup);
+    const tmp = tempDir();
+    cleanups.push(tmp.cleanup);
+    const go = join(tmp.dir, 'go');
+    const d = await startLandDaemon(repo.dir, { on_failure: 'job', max_attempts: 2 }, { max_concurrency: 2 });
+    cleanups.push(() => d.close());
+    let allow = false;
+    const asked: [string, string][] = [];
+    d.land.gateFollowUps((job, continues) => {
+      asked.push([job.id, continues]);
+      return allow;
+    });
+
+    const a = await submit(d, { prompt: '[write:shared.txt=from A]', land: true });
+    const b = await submit(d, { prompt: `[block:${go}] [write:shared.txt=from B]`, land: true });
+    expect((await waitSettled(d, a)).status).toBe('landed');
+    writeFileSync(go, '');
+    const eb = await waitSettled(d, b);
+    expect(eb.status).toBe('conflicted');
+    const followUp = eb.follow_up.job_id as string;
+    const later = await submit(d, { prompt: '[write:later.txt=later]', land: true });
+    expect((await waitSettled(d, later)).status).toBe('landed');
+    expect((await jobRecord(d, followUp)).status).toBe('queued');
+    expect(asked.length).toBeGreaterThan(0);
+    expect(asked.every(([job, continues]) => job === followUp && continues === b)).toBe(true);
+
+    allow = true;
+    d.runner.kick();
+    expect((await waitSettled(d, followUp)).status).toBe('landed');
+    expect(git(repo.dir, 'show', 'main:shared.txt')).toBe('from B');
+  });
+
+  it('a follow-up the gate holds is not waiting for its reservations: later jobs wanting the same symbols do not queue behind it', async () => {
+    const repo = makeLandRepo();
+    cleanups.push(repo.cleanup);
+    const tmp = tempDir();
+    cleanups.push(tmp.cleanup);
+    const go = join(tmp.dir, 'go');
+    // max_overtakes 0: a job waiting for its reservations is never passed by newcomers wanting the same symbols.
+    const d = await startLandDaemon(repo.dir, { on_failure: 'job', max_attempts: 2 }, { max_concurrency: 2, orchestrate: { max_overtakes: 0 } });
+    cleanups.push(() => d.close());
+    let allow = false;
+    d.land.gateFollowUps(() => allow);
+
+    const a = await submit(d, { prompt: '[write:shared.txt=from A]', land: true });
+    // B reserves notes.txt, which its follow-up reserves in turn.
+    const b = await submit(d, { prompt: `[block:${go}] [write:shared.txt=from B]`, land: true, reserve: ['notes.txt'] });
+    expect((await waitSettled(d, a)).status).toBe('landed');
+    writeFileSync(go, '');
+    const followUp = (await waitSettled(d, b)).follow_up.job_id as string;
+    const later = await submit(d, { prompt: '[write:notes.txt=later]', land: true, reserve: ['notes.txt'] });
+    expect((await waitSettled(d, later)).status).toBe('landed');
+    expect((await jobRecord(d, followUp)).status).toBe('queued');
+
+    allow = true;
+    d.runner.kick();
+    expect((await waitSettled(d, followUp)).status).toBe('landed');
+  });
+
   it('a red check with on_failure task creates a task carrying the check output; retry and remove work from the CLI', async () => {
     const repo = makeLandRepo();
     cleanups.push(repo.cleanup);

@@ -39,7 +39,7 @@ describe('a swarm end to end', { timeout: 180_000 }, () => {
     expect(files.indexOf('api.txt')).toBeLessThan(files.indexOf('docs.txt'));
     expect(files.lastIndexOf('shared.txt')).toBeLessThan(files.indexOf('docs.txt'));
     // The swarm starts at most 3 at once, each in its own slot 1..3 (a follow-up the merge
-    // queue starts while every slot is busy runs without one); finished tasks hold none.
+    // queue queues while every slot is busy waits without one); finished tasks hold none.
     expect(Math.max(...running.map((r) => r.length))).toBeGreaterThanOrEqual(3);
     for (const r of running) {
       const workers = r.map((x) => x.worker).filter((w) => w !== null);

@@ -92,3 +92,48 @@ export async function runConflictingPair(d: Daemon, tmp: string): Promise<any> {
 }
 
 export const taskByKey = (v: any, key: string): any => v.tasks.find((t: any) => t.key === key);
+
+/**
+ * A swarm of `agents: 2` whose merge-queue follow-up is due while both of its slots are busy:
+ * `first` and `second` start together and both rewrite shared.txt; `holder` takes the slot
+ * `first` frees, `third` the one `second` frees (both wait for `release`), and only then
+ * does `second`'s entry conflict. `last` is ready all along, behind them by priority.
+ * Returns once the swarm has taken the follow-up on as `second`'s next job; the follow-up
+ * itself waits for `fu` (and is the only job that does).
+ */
+export async function startCrowdedConflict(d: Daemon, tmp: string): Promise<{ id: string; followUp: string; release: string; fu: string }> {
+  const go = join(tmp, 'go');
+  const release = join(tmp, 'release');
+  const fu = join(tmp, 'fu');
+  const id = await startSwarm(d, {
+    agents: 2,
+    max_attempts: 3,
+    tasks: [
+      { id: 'first', description: '[write:shared.txt=first]', priority: 4 },
+      { id: 'second', description: `[block:${go}] [follow-up-block:${fu}] [write:shared.txt=second]`, priority: 3 },
+      { id: 'holder', description: `[block:${release}] [write:holder.txt=holder]`, priority: 2 },
+      { id: 'third', description: `[block:${release}] [write:third.txt=third]`, priority: 1 },
+      { id: 'last', description: '[write:last.txt=last]', priority: 0 },
+    ],
+  });
+  const view = async (): Promise<any> => (await api(d.url, 'GET', `/swarms/${id}`)).body;
+  await waitUntil(async () => taskByKey(await view(), 'first').state === 'landed', 60_000, 'first to land');
+  await waitUntil(async () => taskByKey(await view(), 'holder').state === 'running', 60_000, 'holder to start');
+  writeFileSync(go, '');
+  const second = await waitUntil(async () => {
+    const t = taskByKey(await view(), 'second');
+    return t.job_ids.length === 2 ? t : undefined;
+  }, 60_000, "second's follow-up");
+  return { id, followUp: second.job_id, release, fu };
+}
+
+/** The most jobs preparing or running at once, looked at on every job and swarm event. */
+export function watchActiveJobs(d: Daemon, cleanups: (() => unknown)[]): { max: () => number } {
+  let max = 0;
+  const sample = (): void => {
+    const active = (['preparing', 'running'] as const).reduce((n, status) => n + d.runner.list({ status, limit: 100 }).jobs.length, 0);
+    max = Math.max(max, active);
+  };
+  cleanups.push(d.runner.subscribeAll(sample), d.swarms.subscribe(sample));
+  return { max: () => max };
+}

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { api, waitUntil } from '../helpers/daemon.js';
 import { makeLandRepo } from '../land/helpers.js';
 import { git, tempDir } from '../helpers/repo.js';
-import { startSwarm, startSwarmDaemon, taskByKey, useCleanups, waitSwarm } from './helpers.js';
+import { startCrowdedConflict, startSwarm, startSwarmDaemon, taskByKey, useCleanups, waitSwarm, watchActiveJobs } from './helpers.js';
 
 const cleanups = useCleanups();
 
@@ -43,5 +43,34 @@ describe('swarms across a daemon restart', { timeout: 120_000 }, () => {
     expect(taskByKey(v, 'queued')).toMatchObject({ attempts: 1, job_ids: [queuedJob], state: 'landed' });
     expect(v.summary.failed_attempts).toBe(1);
     expect(git(repo.dir, 'show', 'main:held.txt')).toBe('held');
+  });
+
+  it('a merge-queue follow-up held for a free slot at shutdown is not lost: the next daemon keeps it held until the swarm gives it a slot, then it lands', async () => {
+    const repo = makeLandRepo();
+    cleanups.push(repo.cleanup);
+    const tmp = tempDir();
+    cleanups.push(tmp.cleanup);
+    const overrides = { integrate: { target: 'main', on_failure: 'job', max_attempts: 3 } };
+    const first = await startSwarmDaemon(overrides, repo.dir);
+    const { id, followUp, release, fu } = await startCrowdedConflict(first.d, tmp.dir);
+    expect((await api(first.d.url, 'GET', `/jobs/${followUp}`)).body.status).toBe('queued');
+    // The shutdown cancels holder and third (blocked); the held follow-up stays queued.
+    await first.d.close();
+
+    writeFileSync(fu, '');
+    writeFileSync(release, '');
+    const second = await startSwarmDaemon(overrides, repo.dir);
+    cleanups.push(() => second.d.close());
+    const active = watchActiveJobs(second.d, cleanups);
+    const v = await waitSwarm(second.d, id);
+    expect(v.status, JSON.stringify(v, null, 1)).toBe('completed');
+    expect(v.summary).toMatchObject({ total: 5, landed: 5, stuck: 0 });
+    expect(active.max()).toBeLessThanOrEqual(2);
+    // The same follow-up job, not a new attempt, landed `second`.
+    const t = taskByKey(v, 'second');
+    expect(t.job_ids).toHaveLength(2);
+    expect(t.job_ids[1]).toBe(followUp);
+    expect((await api(second.d.url, 'GET', `/jobs/${followUp}`)).body.landing.entry.status).toBe('landed');
+    expect(git(repo.dir, 'show', 'main:shared.txt')).toBe('second');
   });
 });
