@@ -188,15 +188,37 @@ export class LandService {
   retry(entryId: string): Entry {
     const before = this.queue.retryable(entryId);
     const took = this.reservations.retake(before.job_id);
+    let claimed = false;
     let e: Entry;
     try {
+      claimed = this.reclaimTask(before.job_id);
       e = this.queue.retry(entryId);
     } catch (err) {
-      if (took) this.reservations.release(before.job_id);
+      if (claimed) this.o.coord.taskAbandon({ run_id: before.job_id, task_id: this.store.job(before.job_id)!.task_id! });
+      if (took || claimed) this.reservations.release(before.job_id);
       throw err;
     }
     this.integrator?.kick();
     return e;
+  }
+
+  /**
+   * A retried entry's job claims its task again: settling without landing gave the claim
+   * back, and landing completes the task in the job's name. Refused (409) while another run
+   * holds the task, whose work the retried entry would otherwise land over. A task completed
+   * meanwhile needs no claim. Returns whether a claim was taken.
+   */
+  private reclaimTask(jobId: string): boolean {
+    const taskId = this.store.job(jobId)?.task_id;
+    if (!taskId) return false;
+    const r = this.o.coord.taskClaim({ run_id: jobId, task_id: taskId, ttl_seconds: this.o.orchestrate.reserve_ttl });
+    if (r.claimed) {
+      this.reservations.holdClaim(jobId);
+      return true;
+    }
+    if (r.reason === 'completed') return false;
+    const why = r.holder ? `claimed by run ${r.holder.run_id} until ${r.holder.expires_at}` : (r.reason ?? 'not claimable');
+    throw new ConflictError(`job ${jobId}'s task ${taskId} is ${why}; retry once it is given back, so the job's work does not land over that run's`);
   }
 
   remove(entryId: string): Entry {

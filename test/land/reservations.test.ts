@@ -106,6 +106,37 @@ describe('jobs that claim a task', { timeout: 240_000 }, () => {
   });
 });
 
+describe('retrying a merge-queue entry of a job that claims a task', { timeout: 240_000 }, () => {
+  it('claims the task again (refused while another run holds it) and completes it when the entry lands', async () => {
+    const gate = tempDir();
+    cleanups.push(gate.cleanup);
+    const ok = join(gate.dir, 'ok');
+    const { d } = await setup({ check: `test -e '${ok}'` });
+    const { task_id } = (await api(d.url, 'POST', '/tasks/create', { run_id: 'planner', description: 'write a.txt' })).body;
+    const task = async () => (await api(d.url, 'GET', '/tasks')).body.tasks.find((t: any) => t.task_id === task_id);
+    const a = await submit(d, { prompt: '[write:a.txt=1]', task_id, land: true });
+    const failed = await waitSettled(d, a);
+    expect(failed.status).toBe('failed_check');
+    expect((await task()).claimed_by).toBeNull();
+
+    // Someone else took the task meanwhile: landing the old work over theirs is refused.
+    expect((await api(d.url, 'POST', '/tasks/claim', { run_id: 'other', task_id })).body.claimed).toBe(true);
+    const refused = await api(d.url, 'POST', `/merge-queue/${failed.id}/retry`);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.message).toMatch(new RegExp(`task ${task_id} is claimed by run other`));
+    expect((await api(d.url, 'GET', '/merge-queue')).body.entries.map((e: any) => e.status)).toEqual(['failed_check']);
+    expect((await task()).claimed_by).toBe('other');
+
+    await api(d.url, 'POST', '/tasks/abandon', { run_id: 'other', task_id });
+    writeFileSync(ok, '');
+    const retried = await api(d.url, 'POST', `/merge-queue/${failed.id}/retry`);
+    expect(retried.status).toBe(202);
+    expect((await task()).claimed_by).toBe(a);
+    expect((await waitSettled(d, a)).status).toBe('landed');
+    expect(await task()).toMatchObject({ completed_by: a });
+  });
+});
+
 describe('retrying a merge-queue entry of a job that reserves', { timeout: 240_000 }, () => {
   /** Red until `ok` exists, then green once `go` exists: the test decides when the retried entry settles. */
   async function failedEntry(orchestrate: Record<string, unknown> = {}) {
