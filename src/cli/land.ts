@@ -79,7 +79,7 @@ export function registerQueue(program: Command): void {
     });
   queue
     .command('retry')
-    .description("queue a conflicted, failed or removed entry again (at the end), taking its job's reservations again (refused while another run holds them)")
+    .description("queue a conflicted, failed or removed entry again (at the end), taking its job's reservations and task claim again (refused while another run holds them)")
     .argument('<entry>', 'entry id')
     .option('--repo <dir>', 'repository whose daemon to use')
     .option('--json', 'print JSON')
