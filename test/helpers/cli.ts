@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { COLONY_BIN } from './daemon.js';
 
 export interface CliResult {
@@ -30,11 +31,19 @@ export async function colonyJson(args: string[], cwd: string, env: Record<string
   return JSON.parse(r.stdout);
 }
 
-/** Is a process still alive? */
+/**
+ * Is a process still alive? A zombie is not: it has exited and only waits for its parent to
+ * collect its status (an orphaned grandchild waits on pid 1, which may take its time).
+ */
 export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
   }
