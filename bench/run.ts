@@ -13,6 +13,7 @@ const SCENARIOS: Record<string, () => Promise<{ default: BenchScenario }>> = {
   land: () => import('./land.js'),
   demo: () => import('./demo.js'),
   swarm: () => import('./swarm.js'),
+  install: () => import('./install.js'),
   // scenarios: add one line per bench module here
 };
 
