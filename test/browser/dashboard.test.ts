@@ -9,6 +9,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import type { Daemon } from '../../src/daemon/daemon.js';
 import { api, fakeAgents, ROOT, startTestDaemon, TEST_TOKEN, waitJob, waitUntil } from '../helpers/daemon.js';
 import { makeTempRepo, tempDir } from '../helpers/repo.js';
+import { cancelledSwarms } from '../swarm/helpers.js';
 
 // Browser globals used inside page.evaluate callbacks (this file compiles against Node's types).
 declare const document: { documentElement: { scrollWidth: number; clientWidth: number }; activeElement: { blur?: () => void; textContent: string | null; id: string } | null };
@@ -407,6 +408,19 @@ describe.skipIf(!executablePath)('dashboard in Chromium', () => {
     await p.close();
   });
 
+  it('pages beyond the newest 50 swarms with the cursor', async () => {
+    await cancelledSwarms(d, 50);
+    const total = (await api(d.url, 'GET', '/swarms?limit=1000')).body.swarms.length;
+    expect(total).toBeGreaterThan(50);
+    await page.goto(`${d.url}/#swarms`);
+    await page.reload();
+    await page.locator('li.swarm-row').first().waitFor();
+    await expect.poll(() => page.locator('li.swarm-row').count()).toBe(50);
+    await page.getByRole('button', { name: 'Load older swarms' }).click();
+    await expect.poll(() => page.locator('li.swarm-row').count()).toBe(total);
+    expect(await page.getByRole('button', { name: 'Load older swarms' }).count()).toBe(0);
+  });
+
   it('is reachable by keyboard: a skip link first, views through the navigation, actions as buttons and links', async () => {
     await page.goto(`${d.url}/#jobs`);
     await page.reload();
@@ -429,7 +443,7 @@ describe.skipIf(!executablePath)('dashboard in Chromium', () => {
   it('fits a 420 px wide screen in every view without horizontal scrolling', async () => {
     await page.setViewportSize(NARROW);
     const id = (await page.evaluate(() => fetch('/jobs?limit=1&status=completed', { headers: { authorization: `Bearer ${localStorage.getItem('colony-token')}` } }).then((r) => r.json() as Promise<{ jobs: { id: string }[] }>))).jobs[0]!.id;
-    const swarm = (await api(d.url, 'GET', '/swarms')).body.swarms.find((s: { status: string }) => s.status === 'completed').swarm_id as string;
+    const swarm = (await api(d.url, 'GET', '/swarms?limit=1000')).body.swarms.find((s: { status: string }) => s.status === 'completed').swarm_id as string;
     for (const view of ['swarms', `swarm/${swarm}`, 'jobs', `job/${id}`, 'merge-queue', 'reservations', 'memory']) {
       await page.goto(`${d.url}/#${view}`);
       await page.locator('.feed-live').waitFor();
