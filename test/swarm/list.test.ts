@@ -12,7 +12,8 @@ describe('GET /swarms', { timeout: 60_000 }, () => {
     const cursors: (string | null)[] = [];
     let cursor: string | null = null;
     do {
-      const r = await api(d.url, 'GET', `/swarms?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      const after: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
+      const r = await api(d.url, 'GET', `/swarms?limit=2${after}`);
       expect(r.status).toBe(200);
       expect(r.body.swarms.length).toBeLessThanOrEqual(2);
       seen.push(...r.body.swarms.map((s: { swarm_id: string }) => s.swarm_id));
