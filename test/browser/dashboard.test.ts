@@ -9,7 +9,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import type { Daemon } from '../../src/daemon/daemon.js';
 import { api, fakeAgents, ROOT, startTestDaemon, TEST_TOKEN, waitJob, waitUntil } from '../helpers/daemon.js';
 import { makeTempRepo, tempDir } from '../helpers/repo.js';
-import { cancelledSwarms } from '../swarm/helpers.js';
+import { cancelledSwarms, SWARM_AGENT } from '../swarm/helpers.js';
 
 // Browser globals used inside page.evaluate callbacks (this file compiles against Node's types).
 declare const document: { documentElement: { scrollWidth: number; clientWidth: number }; activeElement: { blur?: () => void; textContent: string | null; id: string } | null };
@@ -61,7 +61,9 @@ describe.skipIf(!executablePath)('dashboard in Chromium', () => {
     scratch = tempDir('colony-browser-');
     // `chatty` prints many log lines: a long event list.
     const chatty = { type: 'command', argv: [process.execPath, '-e', 'for (let i = 1; i <= 1200; i++) console.log(`line ${i}`)'] };
-    d = await startTestDaemon(repo.dir, { max_concurrency: 2, agents: { ...fakeAgents(), chatty } });
+    // `swarm` plans through Colony's MCP task tools, or fails on `[fail]` (test/swarm/helpers.ts).
+    const swarm = { type: 'command', argv: [process.execPath, SWARM_AGENT] };
+    d = await startTestDaemon(repo.dir, { max_concurrency: 2, agents: { ...fakeAgents(), chatty, swarm } });
     browser = await chromium.launch({
       executablePath,
       headless: true,
@@ -419,6 +421,29 @@ describe.skipIf(!executablePath)('dashboard in Chromium', () => {
     await page.getByRole('button', { name: 'Load older swarms' }).click();
     await expect.poll(() => page.locator('li.swarm-row').count()).toBe(total);
     expect(await page.getByRole('button', { name: 'Load older swarms' }).count()).toBe(0);
+  });
+
+  it("shows a plan-mode swarm's planner jobs as links to their pages", async () => {
+    const { body } = await api(d.url, 'POST', '/swarms', { plan: 'cannot plan [fail]', agent: 'swarm' });
+    const v = await waitUntil(
+      async () => {
+        const s = (await api(d.url, 'GET', `/swarms/${body.swarm_id}`)).body;
+        return s.status === 'failed' ? s : undefined;
+      },
+      30_000,
+      'both planner attempts to fail',
+    );
+    expect(v.planner_job_ids).toHaveLength(2);
+    await page.goto(`${d.url}/#swarm/${encodeURIComponent(body.swarm_id)}`);
+    const links = page.getByRole('link', { name: /^planner job / });
+    await expect.poll(() => links.count()).toBe(2);
+    for (const [i, id] of (v.planner_job_ids as string[]).entries()) {
+      expect(await links.nth(i).getAttribute('href')).toBe(`#job/${id}`);
+      expect(await links.nth(i).getAttribute('aria-label')).toBe(`planner job ${id} (attempt ${i + 1})`);
+    }
+    await links.first().click();
+    await expect.poll(() => page.evaluate(() => location.hash)).toBe(`#job/${v.planner_job_ids[0]}`);
+    await page.locator('#events .event').first().waitFor();
   });
 
   it('is reachable by keyboard: a skip link first, views through the navigation, actions as buttons and links', async () => {
