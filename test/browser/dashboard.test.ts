@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 // daemon running fake agents. Each view's screenshot goes to docs/screenshots/ (README links them).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -444,6 +446,59 @@ describe.skipIf(!executablePath)('dashboard in Chromium', () => {
     await links.first().click();
     await expect.poll(() => page.evaluate(() => location.hash)).toBe(`#job/${v.planner_job_ids[0]}`);
     await page.locator('#events .event').first().waitFor();
+  });
+
+  it('reads the swarms again after the feed reconnects: a swarm cancelled while it was away shows so', async () => {
+    // Its own context, known to the daemon by its user agent, so that only its streams drop.
+    const agent = 'colony-dashboard-reconnect-test';
+    const ctx = await browser.newContext({ viewport: WIDE, userAgent: agent });
+    const p = await ctx.newPage();
+    const isStream = (path: string): boolean => path === '/events' || /^\/swarms\/[^/]+\/events$/.test(path);
+    const streams = new Set<Socket>();
+    const onRequest = (req: IncomingMessage): void => {
+      if (req.headers['user-agent'] === agent && isStream(new URL(req.url ?? '/', d.url).pathname)) streams.add(req.socket);
+    };
+    d.app.server.on('request', onRequest);
+    /** The page's streams dropped and refused while `change` runs, then let back. */
+    const away = async (change: () => Promise<unknown>): Promise<void> => {
+      let refused = 0;
+      const blocked = (url: URL): boolean => isStream(url.pathname);
+      await p.route(blocked, (route) => {
+        refused++;
+        return route.abort();
+      });
+      for (const socket of streams) socket.destroy();
+      streams.clear();
+      await waitUntil(() => refused > 0, 20_000, 'the dashboard to try to reconnect');
+      await p.locator('.feed-reconnecting').waitFor();
+      await change();
+      await p.unroute(blocked);
+      await p.locator('.feed-live').waitFor();
+    };
+    try {
+      await p.goto(d.url);
+      await p.evaluate((t) => localStorage.setItem('colony-token', t), TEST_TOKEN);
+      await p.reload();
+      const hold = () => ({ description: `hold [block:${join(scratch.dir, 'never')}]` });
+      const listed = (await api(d.url, 'POST', '/swarms', { agents: 1, tasks: [hold()] })).body.swarm_id as string;
+      const opened = (await api(d.url, 'POST', '/swarms', { agents: 1, tasks: [hold()] })).body.swarm_id as string;
+
+      await p.goto(`${d.url}/#swarms`);
+      const row = p.locator(`li.swarm-row[data-swarm="${listed}"]`);
+      await row.waitFor();
+      expect(await row.getAttribute('data-status')).toBe('running');
+      await away(() => api(d.url, 'POST', `/swarms/${listed}/cancel`));
+      await expect.poll(() => row.getAttribute('data-status')).toBe('cancelled');
+
+      // The open swarm's page follows its own stream, which sends the whole swarm when it reconnects.
+      await p.goto(`${d.url}/#swarm/${encodeURIComponent(opened)}`);
+      await p.getByRole('button', { name: 'Cancel swarm' }).waitFor();
+      await away(() => api(d.url, 'POST', `/swarms/${opened}/cancel`));
+      await p.locator('.badge.swarm-cancelled').waitFor();
+    } finally {
+      d.app.server.off('request', onRequest);
+      await ctx.close();
+    }
   });
 
   it('is reachable by keyboard: a skip link first, views through the navigation, actions as buttons and links', async () => {

@@ -1,11 +1,11 @@
 // Swarms: start one (tasks as YAML/JSON, a goal for a planner, or the repository's open
 // tasks), and the list with status and progress, live from `event: swarm` on the feed,
 // paging beyond the newest 50 by cursor.
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { html } from '../lib/html.js';
 import { api } from '../lib/api.js';
 import { attempt, notify } from '../lib/notices.js';
-import { feed } from '../lib/feed.js';
+import { feed, onResync } from '../lib/feed.js';
 import { useStore } from '../lib/store.js';
 import { parseTasks } from '../lib/tasks.js';
 import { ago } from '../lib/format.js';
@@ -105,12 +105,18 @@ export function SwarmsView() {
   const [listed, setListed] = useState(null);
   const [cursor, setCursor] = useState(null);
   const [loadingMore, setLoadingMore] = useState(false);
+  // Bumped when the feed reconnects: a swarm that changed while it was away is read again.
+  const [resyncs, setResyncs] = useState(0);
+  const shown = useRef(0);
+  shown.current = listed?.length ?? 0;
   const enabled = features?.swarms;
+  useEffect(() => onResync(() => setResyncs((n) => n + 1)), []);
   useEffect(() => {
     if (!enabled) return undefined;
     let stale = false;
     attempt('Load swarms', async () => {
-      const r = await api(`/swarms?limit=${PAGE}`);
+      // As many as are shown, so a reload keeps the older pages already loaded.
+      const r = await api(`/swarms?limit=${Math.min(Math.max(shown.current, PAGE), 1000)}`);
       if (stale) return;
       setListed(r.swarms);
       setCursor(r.next_cursor);
@@ -118,7 +124,7 @@ export function SwarmsView() {
     return () => {
       stale = true;
     };
-  }, [enabled]);
+  }, [enabled, resyncs]);
   const more = async () => {
     setLoadingMore(true);
     await attempt('Load older swarms', async () => {
