@@ -181,18 +181,21 @@ export function registerSwarm(program: Command): void {
     .command('ls')
     .description('swarms, newest first')
     .option('--limit <n>', 'how many', intIn('--limit', 1, 1000), 50)
+    .option('--cursor <cursor>', 'next_cursor from a previous page')
     .option('--repo <dir>', 'repository whose daemon to use')
     .option('--json', 'print JSON')
     .action(async (_o, cmd: Command) => {
       const o = cmd.optsWithGlobals();
-      const r = await connectDaemon(o.repo).request<{ swarms: SwarmView[] }>('GET', `/swarms?limit=${o.limit}`);
+      const qs = new URLSearchParams({ limit: String(o.limit) });
+      if (o.cursor) qs.set('cursor', o.cursor);
+      const r = await connectDaemon(o.repo).request<{ swarms: SwarmView[]; next_cursor: string | null }>('GET', `/swarms?${qs}`);
       printResult(o.json, r, (v: typeof r) =>
         v.swarms.length === 0
           ? 'no swarms'
           : table([
               ['SWARM', 'STATUS', 'LANDED', 'STUCK', 'SOURCE', 'CREATED', 'GOAL'],
               ...v.swarms.map((s) => [s.swarm_id, s.status, `${s.summary.landed}/${s.summary.total}`, String(s.summary.stuck), s.source, s.created_at, (s.goal ?? '').replace(/\s+/g, ' ').slice(0, 40)]),
-            ]),
+            ]) + (v.next_cursor ? `\nmore: --cursor ${v.next_cursor}` : ''),
       );
     });
 

@@ -116,8 +116,15 @@ export class SwarmService {
     return this.view(this.requireRun(id));
   }
 
-  list(limit = 50): SwarmView[] {
-    return this.store.runs(limit).map((r) => this.view(r));
+  /** Newest first; `cursor` is the `next_cursor` of the previous page (opaque to callers). */
+  list(opts: { limit?: number; cursor?: string } = {}): { swarms: SwarmView[]; next_cursor: string | null } {
+    let before: number | undefined;
+    if (opts.cursor !== undefined) {
+      before = Number(opts.cursor);
+      if (!/^\d{1,15}$/.test(opts.cursor) || !Number.isSafeInteger(before)) throw new InvalidInputError('cursor: not a valid cursor', { fields: ['cursor'] });
+    }
+    const page = this.store.runs(opts.limit ?? 50, before);
+    return { swarms: page.runs.map((r) => this.view(r)), next_cursor: page.next === null ? null : String(page.next) };
   }
 
   /** Start a swarm (validated input, see specs.ts). Its work starts on the next turn of the event loop. */

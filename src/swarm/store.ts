@@ -77,7 +77,7 @@ export class SwarmStore {
       insertRun: p(`INSERT INTO swarm_runs (id, status, goal, source, agents, agent, model, permissions, timeout_s, max_attempts, planner_job_id, planner_job_ids, created_at, started_at)
         VALUES (@id, @status, @goal, @source, @agents, @agent, @model, @permissions, @timeout_s, @max_attempts, @planner_job_id, @planner_job_ids, @created_at, @started_at)`),
       getRun: p('SELECT * FROM swarm_runs WHERE id = ?'),
-      listRuns: p('SELECT * FROM swarm_runs ORDER BY seq DESC LIMIT ?'),
+      listRuns: p('SELECT * FROM swarm_runs WHERE seq < ? ORDER BY seq DESC LIMIT ?'),
       openRuns: p("SELECT * FROM swarm_runs WHERE status IN ('planning', 'running') ORDER BY seq"),
       insertTask: p(`INSERT INTO swarm_tasks (swarm_id, task_id, ord, key, description, depends_on, reserve, priority, state)
         VALUES (@swarm_id, @task_id, @ord, @key, @description, @depends_on, @reserve, @priority, @state)`),
@@ -101,8 +101,15 @@ export class SwarmStore {
     return row && toRun(row);
   }
 
-  runs(limit: number): SwarmRun[] {
-    return (this.s.listRuns!.all(limit) as RunRow[]).map(toRun);
+  /**
+   * Newest first, `limit` of them from before `beforeSeq` (the seq of the last run of the
+   * previous page); `next` is the seq to pass for the page after, null when there is none.
+   */
+  runs(limit: number, beforeSeq = Number.MAX_SAFE_INTEGER): { runs: SwarmRun[]; next: number | null } {
+    const rows = this.s.listRuns!.all(beforeSeq, limit + 1) as (RunRow & { seq: number })[];
+    const more = rows.length > limit;
+    const page = rows.slice(0, limit);
+    return { runs: page.map(toRun), next: more ? page[page.length - 1]!.seq : null };
   }
 
   openRuns(): SwarmRun[] {

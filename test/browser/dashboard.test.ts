@@ -3,12 +3,15 @@ import { tmpdir } from 'node:os';
 // daemon running fake agents. Each view's screenshot goes to docs/screenshots/ (README links them).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { Daemon } from '../../src/daemon/daemon.js';
 import { api, fakeAgents, ROOT, startTestDaemon, TEST_TOKEN, waitJob, waitUntil } from '../helpers/daemon.js';
 import { makeTempRepo, tempDir } from '../helpers/repo.js';
+import { cancelledSwarms, SWARM_AGENT } from '../swarm/helpers.js';
 
 // Browser globals used inside page.evaluate callbacks (this file compiles against Node's types).
 declare const document: { documentElement: { scrollWidth: number; clientWidth: number }; activeElement: { blur?: () => void; textContent: string | null; id: string } | null };
@@ -60,7 +63,9 @@ describe.skipIf(!executablePath)('dashboard in Chromium', () => {
     scratch = tempDir('colony-browser-');
     // `chatty` prints many log lines: a long event list.
     const chatty = { type: 'command', argv: [process.execPath, '-e', 'for (let i = 1; i <= 1200; i++) console.log(`line ${i}`)'] };
-    d = await startTestDaemon(repo.dir, { max_concurrency: 2, agents: { ...fakeAgents(), chatty } });
+    // `swarm` plans through Colony's MCP task tools, or fails on `[fail]` (test/swarm/helpers.ts).
+    const swarm = { type: 'command', argv: [process.execPath, SWARM_AGENT] };
+    d = await startTestDaemon(repo.dir, { max_concurrency: 2, agents: { ...fakeAgents(), chatty, swarm } });
     browser = await chromium.launch({
       executablePath,
       headless: true,
@@ -407,6 +412,95 @@ describe.skipIf(!executablePath)('dashboard in Chromium', () => {
     await p.close();
   });
 
+  it('pages beyond the newest 50 swarms with the cursor', async () => {
+    await cancelledSwarms(d, 50);
+    const total = (await api(d.url, 'GET', '/swarms?limit=1000')).body.swarms.length;
+    expect(total).toBeGreaterThan(50);
+    await page.goto(`${d.url}/#swarms`);
+    await page.reload();
+    await page.locator('li.swarm-row').first().waitFor();
+    await expect.poll(() => page.locator('li.swarm-row').count()).toBe(50);
+    await page.getByRole('button', { name: 'Load older swarms' }).click();
+    await expect.poll(() => page.locator('li.swarm-row').count()).toBe(total);
+    expect(await page.getByRole('button', { name: 'Load older swarms' }).count()).toBe(0);
+  });
+
+  it("shows a plan-mode swarm's planner jobs as links to their pages", async () => {
+    const { body } = await api(d.url, 'POST', '/swarms', { plan: 'cannot plan [fail]', agent: 'swarm' });
+    const v = await waitUntil(
+      async () => {
+        const s = (await api(d.url, 'GET', `/swarms/${body.swarm_id}`)).body;
+        return s.status === 'failed' ? s : undefined;
+      },
+      30_000,
+      'both planner attempts to fail',
+    );
+    expect(v.planner_job_ids).toHaveLength(2);
+    await page.goto(`${d.url}/#swarm/${encodeURIComponent(body.swarm_id)}`);
+    const links = page.getByRole('link', { name: /^planner job / });
+    await expect.poll(() => links.count()).toBe(2);
+    for (const [i, id] of (v.planner_job_ids as string[]).entries()) {
+      expect(await links.nth(i).getAttribute('href')).toBe(`#job/${id}`);
+      expect(await links.nth(i).getAttribute('aria-label')).toBe(`planner job ${id} (attempt ${i + 1})`);
+    }
+    await links.first().click();
+    await expect.poll(() => page.evaluate(() => location.hash)).toBe(`#job/${v.planner_job_ids[0]}`);
+    await page.locator('#events .event').first().waitFor();
+  });
+
+  it('reads the swarms again after the feed reconnects: a swarm cancelled while it was away shows so', async () => {
+    // Its own context, known to the daemon by its user agent, so that only its streams drop.
+    const agent = 'colony-dashboard-reconnect-test';
+    const ctx = await browser.newContext({ viewport: WIDE, userAgent: agent });
+    const p = await ctx.newPage();
+    const isStream = (path: string): boolean => path === '/events' || /^\/swarms\/[^/]+\/events$/.test(path);
+    const streams = new Set<Socket>();
+    const onRequest = (req: IncomingMessage): void => {
+      if (req.headers['user-agent'] === agent && isStream(new URL(req.url ?? '/', d.url).pathname)) streams.add(req.socket);
+    };
+    d.app.server.on('request', onRequest);
+    /** The page's streams dropped and refused while `change` runs, then let back. */
+    const away = async (change: () => Promise<unknown>): Promise<void> => {
+      let refused = 0;
+      const blocked = (url: URL): boolean => isStream(url.pathname);
+      await p.route(blocked, (route) => {
+        refused++;
+        return route.abort();
+      });
+      for (const socket of streams) socket.destroy();
+      streams.clear();
+      await waitUntil(() => refused > 0, 20_000, 'the dashboard to try to reconnect');
+      await p.locator('.feed-reconnecting').waitFor();
+      await change();
+      await p.unroute(blocked);
+      await p.locator('.feed-live').waitFor();
+    };
+    try {
+      await p.goto(d.url);
+      await p.evaluate((t) => localStorage.setItem('colony-token', t), TEST_TOKEN);
+      await p.reload();
+      const hold = () => ({ description: `hold [block:${join(scratch.dir, 'never')}]` });
+      const listed = (await api(d.url, 'POST', '/swarms', { agents: 1, tasks: [hold()] })).body.swarm_id as string;
+      const opened = (await api(d.url, 'POST', '/swarms', { agents: 1, tasks: [hold()] })).body.swarm_id as string;
+
+      await p.goto(`${d.url}/#swarms`);
+      const row = p.locator(`li.swarm-row[data-swarm="${listed}"]`);
+      await row.waitFor();
+      expect(await row.getAttribute('data-status')).toBe('running');
+      await away(() => api(d.url, 'POST', `/swarms/${listed}/cancel`));
+      await expect.poll(() => row.getAttribute('data-status')).toBe('cancelled');
+
+      // The open swarm's page follows its own stream, which sends the whole swarm when it reconnects.
+      await p.goto(`${d.url}/#swarm/${encodeURIComponent(opened)}`);
+      await p.getByRole('button', { name: 'Cancel swarm' }).waitFor();
+      await away(() => api(d.url, 'POST', `/swarms/${opened}/cancel`));
+      await p.locator('.badge.swarm-cancelled').waitFor();
+    } finally {
+      d.app.server.off('request', onRequest);
+      await ctx.close();
+    }
+  });
+
   it('is reachable by keyboard: a skip link first, views through the navigation, actions as buttons and links', async () => {
     await page.goto(`${d.url}/#jobs`);
     await page.reload();
@@ -429,7 +523,7 @@ describe.skipIf(!executablePath)('dashboard in Chromium', () => {
   it('fits a 420 px wide screen in every view without horizontal scrolling', async () => {
     await page.setViewportSize(NARROW);
     const id = (await page.evaluate(() => fetch('/jobs?limit=1&status=completed', { headers: { authorization: `Bearer ${localStorage.getItem('colony-token')}` } }).then((r) => r.json() as Promise<{ jobs: { id: string }[] }>))).jobs[0]!.id;
-    const swarm = (await api(d.url, 'GET', '/swarms')).body.swarms.find((s: { status: string }) => s.status === 'completed').swarm_id as string;
+    const swarm = (await api(d.url, 'GET', '/swarms?limit=1000')).body.swarms.find((s: { status: string }) => s.status === 'completed').swarm_id as string;
     for (const view of ['swarms', `swarm/${swarm}`, 'jobs', `job/${id}`, 'merge-queue', 'reservations', 'memory']) {
       await page.goto(`${d.url}/#${view}`);
       await page.locator('.feed-live').waitFor();

@@ -4,7 +4,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { api, COLONY_BIN, TEST_TOKEN, waitUntil } from '../helpers/daemon.js';
 import { colony } from '../helpers/cli.js';
-import { taskByKey, useSwarmDaemon } from './helpers.js';
+import { cancelledSwarms, taskByKey, useSwarmDaemon } from './helpers.js';
 
 const AUTH = { env: { COLONY_TOKEN: TEST_TOKEN } };
 
@@ -109,6 +109,27 @@ describe('colony swarm', { timeout: 120_000 }, () => {
     const none = await colony(['swarm', 'show', 'swarm_nope'], repo, AUTH);
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/no swarm swarm_nope/);
+  });
+
+  it('ls pages with --limit and --cursor, and says where the next page starts', async () => {
+    const { d, repo } = await setup();
+    const ids = await cancelledSwarms(d, 3);
+    const first = await colony(['swarm', 'ls', '--limit', '2'], repo, AUTH);
+    expect(first.code, first.stderr).toBe(0);
+    const cursor = /more: --cursor (\S+)/.exec(first.stdout)?.[1];
+    expect(cursor, first.stdout).toBeTruthy();
+    expect(first.stdout).toContain(ids[1]);
+    expect(first.stdout).not.toContain(ids[2]);
+    const json = JSON.parse((await colony(['swarm', 'ls', '--limit', '2', '--json'], repo, AUTH)).stdout);
+    expect(json.next_cursor).toBe(cursor);
+    const rest = JSON.parse((await colony(['swarm', 'ls', '--limit', '2', '--cursor', cursor!, '--json'], repo, AUTH)).stdout);
+    expect(rest).toMatchObject({ swarms: [{ swarm_id: ids[2] }], next_cursor: null });
+    const last = await colony(['swarm', 'ls', '--limit', '2', '--cursor', cursor!], repo, AUTH);
+    expect(last.stdout).toContain(ids[2]);
+    expect(last.stdout).not.toContain('more:');
+    const bad = await colony(['swarm', 'ls', '--cursor', 'nope'], repo, AUTH);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/cursor/);
   });
 
   it('Ctrl-C cancels the swarm cleanly, prints the summary and exits 130', async () => {

@@ -61,6 +61,17 @@ export async function startSwarm(d: Daemon, body: Record<string, unknown>): Prom
   return r.body.swarm_id;
 }
 
+/** `n` swarms, each cancelled at once (no job runs); their ids newest first. */
+export async function cancelledSwarms(d: Daemon, n: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const id = await startSwarm(d, { tasks: [{ id: 'only', description: `swarm ${i}` }] });
+    await api(d.url, 'POST', `/swarms/${id}/cancel`);
+    ids.unshift(id);
+  }
+  return ids;
+}
+
 /** Wait for the swarm to end (sized for a loaded 2-core machine: every task is a job, git and a landing). */
 export async function waitSwarm(d: Daemon, id: string, timeoutMs = 60_000): Promise<any> {
   return waitUntil(

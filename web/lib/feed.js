@@ -6,6 +6,7 @@ import { createStore } from './store.js';
 /** `state`: connecting · live · reconnecting · refused; `features`: optional routes. */
 export const feed = createStore({ state: 'connecting', features: null, reservations: null, memory: null, runner: null, land: null, swarms: new Map() });
 const jobListeners = new Set();
+const resyncListeners = new Set();
 
 /**
  * Called with `{job_id, status, error?, at}` on every job status transition, and with
@@ -16,6 +17,15 @@ export function onJobTransition(fn) {
   return () => jobListeners.delete(fn);
 }
 
+/**
+ * Called after a reconnect: whatever changed while the feed was away was not sent, so views
+ * that hold state read from the daemon read it again.
+ */
+export function onResync(fn) {
+  resyncListeners.add(fn);
+  return () => resyncListeners.delete(fn);
+}
+
 export function startFeed() {
   feed.set((f) => ({ ...f, state: 'connecting' }));
   let connected = false;
@@ -23,8 +33,13 @@ export function startFeed() {
     onState: (state) => feed.set((f) => ({ ...f, state })),
     onEvent: ({ event, data }) => {
       if (event === 'hello') {
-        feed.set((f) => ({ ...f, features: data.features, version: data.version }));
-        if (connected) for (const fn of jobListeners) fn({ resync: true });
+        // After a reconnect the swarms heard before may be stale (one that ended meanwhile is
+        // not sent again): drop them; the unfinished ones follow this hello.
+        feed.set((f) => ({ ...f, features: data.features, version: data.version, swarms: connected ? new Map() : f.swarms }));
+        if (connected) {
+          for (const fn of jobListeners) fn({ resync: true });
+          for (const fn of resyncListeners) fn();
+        }
         connected = true;
       }
       else if (event === 'reservations') feed.set((f) => ({ ...f, reservations: data.reservations }));

@@ -1,6 +1,6 @@
-// One swarm: progress, its summary, and its tasks as a board by state — each card with the
-// tasks it waits for and the worker and job on it — followed live over
-// GET /swarms/:id/events (the whole view on every change) until the swarm ends.
+// One swarm: progress, its summary with the planner jobs of a plan-mode swarm, and its tasks
+// as a board by state — each card with the tasks it waits for and the worker and job on it —
+// followed live over GET /swarms/:id/events (the whole view on every change) until the swarm ends.
 import { useEffect, useState } from 'preact/hooks';
 import { html } from '../lib/html.js';
 import { api, follow } from '../lib/api.js';
@@ -61,6 +61,16 @@ function Board({ swarm }) {
   </div>`;
 }
 
+/** Every planner job of a plan-mode swarm, oldest first (a failed one was followed by another). */
+function PlannerJobs({ ids }) {
+  if (!ids?.length) return null;
+  return html`<p class="small muted planner-jobs">${ids.length > 1 ? `${ids.length} planner jobs` : 'planner job'}:
+    ${ids.map(
+      (id, i) =>
+        html`${i > 0 ? ' · ' : ''}<a class="mono" href=${`#job/${encodeURIComponent(id)}`} aria-label=${`planner job ${id}${ids.length > 1 ? ` (attempt ${i + 1})` : ''}`}>${id}</a>`,
+    )}</p>`;
+}
+
 function Summary({ swarm }) {
   const s = swarm.summary;
   const cancel = () =>
@@ -87,8 +97,8 @@ function Summary({ swarm }) {
     </div>
     ${swarm.goal && html`<p class="prompt full">${swarm.goal}</p>`}
     <${Progress} summary=${s} label="tasks landed" />
-    ${swarm.status === 'planning' &&
-    html`<p class="muted">A planner is splitting the goal into tasks${swarm.planner_job_id ? html`: <a class="mono" href=${`#job/${swarm.planner_job_id}`}>${swarm.planner_job_id}</a>` : ''}.</p>`}
+    ${swarm.status === 'planning' && html`<p class="muted">A planner is splitting the goal into tasks.</p>`}
+    <${PlannerJobs} ids=${swarm.planner_job_ids} />
     ${swarm.error && html`<p class="error" role="status">${swarm.error}</p>`}
     <dl class="facts summary">${rows.map(([k, v]) => html`<dt>${k}</dt><dd data-fact=${k}>${v}</dd>`)}</dl>
   </section>`;

@@ -1,14 +1,17 @@
 // Swarms: start one (tasks as YAML/JSON, a goal for a planner, or the repository's open
-// tasks), and the list with status and progress, live from `event: swarm` on the feed.
-import { useEffect, useState } from 'preact/hooks';
+// tasks), and the list with status and progress, live from `event: swarm` on the feed,
+// paging beyond the newest 50 by cursor.
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { html } from '../lib/html.js';
 import { api } from '../lib/api.js';
 import { attempt, notify } from '../lib/notices.js';
-import { feed } from '../lib/feed.js';
+import { feed, onResync } from '../lib/feed.js';
 import { useStore } from '../lib/store.js';
 import { parseTasks } from '../lib/tasks.js';
 import { ago } from '../lib/format.js';
 import { useAgents } from './jobs.js';
+
+const PAGE = 50;
 
 const EXAMPLE = `tasks:
   - id: parser
@@ -100,18 +103,40 @@ function SwarmRow({ s }) {
 export function SwarmsView() {
   const { swarms: live, features } = useStore(feed);
   const [listed, setListed] = useState(null);
+  const [cursor, setCursor] = useState(null);
+  const [loadingMore, setLoadingMore] = useState(false);
+  // Bumped when the feed reconnects: a swarm that changed while it was away is read again.
+  const [resyncs, setResyncs] = useState(0);
+  const shown = useRef(0);
+  shown.current = listed?.length ?? 0;
   const enabled = features?.swarms;
+  useEffect(() => onResync(() => setResyncs((n) => n + 1)), []);
   useEffect(() => {
     if (!enabled) return undefined;
     let stale = false;
     attempt('Load swarms', async () => {
-      const r = await api('/swarms?limit=50');
-      if (!stale) setListed(r.swarms);
+      // As many as are shown, so a reload keeps the older pages already loaded.
+      const r = await api(`/swarms?limit=${Math.min(Math.max(shown.current, PAGE), 1000)}`);
+      if (stale) return;
+      setListed(r.swarms);
+      setCursor(r.next_cursor);
     });
     return () => {
       stale = true;
     };
-  }, [enabled]);
+  }, [enabled, resyncs]);
+  const more = async () => {
+    setLoadingMore(true);
+    await attempt('Load older swarms', async () => {
+      const r = await api(`/swarms?limit=${PAGE}&cursor=${encodeURIComponent(cursor)}`);
+      setListed((list) => {
+        const have = new Set(list.map((s) => s.swarm_id));
+        return [...list, ...r.swarms.filter((s) => !have.has(s.swarm_id))];
+      });
+      setCursor(r.next_cursor);
+    });
+    setLoadingMore(false);
+  };
   if (features === null) return html`<p class="muted">Connecting…</p>`;
   if (!enabled) return html`<p class="empty card" data-state="unavailable">This daemon runs no swarms (<code>/swarms</code> is not served).</p>`;
   // The feed's views are newer than the list's, and name swarms started since.
@@ -125,5 +150,6 @@ export function SwarmsView() {
         : merged.length === 0
           ? html`<p class="empty">No swarm has run yet.</p>`
           : html`<ul class="swarms">${merged.map((s) => html`<${SwarmRow} key=${s.swarm_id} s=${s} />`)}</ul>`}
+      ${cursor && html`<button class="more" onClick=${more} disabled=${loadingMore}>${loadingMore ? 'Loading…' : 'Load older swarms'}</button>`}
     </section>`;
 }

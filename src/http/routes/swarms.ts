@@ -6,7 +6,13 @@ import type { AppDeps } from '../deps.js';
 import { openSse } from '../sse.js';
 
 const idParams = z.object({ id: z.string().min(1).max(100) }).strict();
-const listQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(50) }).strict();
+const listQuery = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(1000).default(50),
+    // The previous page's next_cursor.
+    cursor: z.string().max(40).optional(),
+  })
+  .strict();
 
 /** Swarm runs: start, list, show, cancel, and follow one as it changes. */
 export function swarmRoutes(app: FastifyInstance, deps: AppDeps): void {
@@ -17,7 +23,7 @@ export function swarmRoutes(app: FastifyInstance, deps: AppDeps): void {
     return reply.code(202).send({ swarm_id: v.swarm_id, status: v.status });
   });
 
-  app.get('/swarms', async (req) => ({ swarms: swarms.list(parseInput(listQuery, req.query).limit) }));
+  app.get('/swarms', async (req) => swarms.list(parseInput(listQuery, req.query)));
 
   app.get('/swarms/:id', async (req) => swarms.get(parseInput(idParams, req.params).id));
 
