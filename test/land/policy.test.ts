@@ -14,15 +14,20 @@ afterEach(async () => {
   cleanups = [];
 });
 
+/** A daemon whose failed landings start a follow-up job, and a `go` file for jobs to block on. */
+async function followUpDaemon(overrides: Record<string, unknown>) {
+  const repo = makeLandRepo();
+  cleanups.push(repo.cleanup);
+  const tmp = tempDir();
+  cleanups.push(tmp.cleanup);
+  const d = await startLandDaemon(repo.dir, { on_failure: 'job', max_attempts: 2 }, overrides);
+  cleanups.push(() => d.close());
+  return { repo, d, go: join(tmp.dir, 'go') };
+}
+
 describe('landing policy', { timeout: 240_000 }, () => {
   it('two jobs edit the same lines: the second conflicts with evidence, and its follow-up job resolves it and lands', async () => {
-    const repo = makeLandRepo();
-    cleanups.push(repo.cleanup);
-    const tmp = tempDir();
-    cleanups.push(tmp.cleanup);
-    const go = join(tmp.dir, 'go');
-    const d = await startLandDaemon(repo.dir, { on_failure: 'job', max_attempts: 2 }, { max_concurrency: 2 });
-    cleanups.push(() => d.close());
+    const { repo, d, go } = await followUpDaemon({ max_concurrency: 2 });
 
     const a = await submit(d, { prompt: '[write:shared.txt=from A]', land: true });
     // B starts from the same tip as A, and finishes only after A has landed.
@@ -55,13 +60,7 @@ describe('landing policy', { timeout: 240_000 }, () => {
   });
 
   it('a follow-up gate (what swarms provide) holds the follow-up queued, later jobs passing it, until it allows; only follow-ups are asked', async () => {
-    const repo = makeLandRepo();
-    cleanups.push(repo.cleanup);
-    const tmp = tempDir();
-    cleanups.push(tmp.cleanup);
-    const go = join(tmp.dir, 'go');
-    const d = await startLandDaemon(repo.dir, { on_failure: 'job', max_attempts: 2 }, { max_concurrency: 2 });
-    cleanups.push(() => d.close());
+    const { repo, d, go } = await followUpDaemon({ max_concurrency: 2 });
     let allow = false;
     const asked: [string, string][] = [];
     d.land.gateFollowUps((job, continues) => {
@@ -89,14 +88,8 @@ describe('landing policy', { timeout: 240_000 }, () => {
   });
 
   it('a follow-up the gate holds is not waiting for its reservations: later jobs wanting the same symbols do not queue behind it', async () => {
-    const repo = makeLandRepo();
-    cleanups.push(repo.cleanup);
-    const tmp = tempDir();
-    cleanups.push(tmp.cleanup);
-    const go = join(tmp.dir, 'go');
     // max_overtakes 0: a job waiting for its reservations is never passed by newcomers wanting the same symbols.
-    const d = await startLandDaemon(repo.dir, { on_failure: 'job', max_attempts: 2 }, { max_concurrency: 2, orchestrate: { max_overtakes: 0 } });
-    cleanups.push(() => d.close());
+    const { repo, d, go } = await followUpDaemon({ max_concurrency: 2, orchestrate: { max_overtakes: 0 } });
     let allow = false;
     d.land.gateFollowUps(() => allow);
 
