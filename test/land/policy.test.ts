@@ -89,7 +89,7 @@ describe('landing policy', { timeout: 240_000 }, () => {
 
   it('a follow-up the gate holds is not waiting for its reservations: later jobs wanting the same symbols do not queue behind it', async () => {
     // max_overtakes 0: a job waiting for its reservations is never passed by newcomers wanting the same symbols.
-    const { repo, d, go } = await followUpDaemon({ max_concurrency: 2, orchestrate: { max_overtakes: 0 } });
+    const { d, go } = await followUpDaemon({ max_concurrency: 2, orchestrate: { max_overtakes: 0 } });
     let allow = false;
     d.land.gateFollowUps(() => allow);
 
