@@ -1,6 +1,6 @@
 // `colony demo` from the built package, as a new user runs it: offline, no agent CLI installed.
 import { describe, expect, it } from 'vitest';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { colony, alive } from '../helpers/cli.js';
@@ -52,6 +52,41 @@ describe('colony demo', { timeout: 120_000 }, () => {
       expect(r.code, dir).toBe(1);
       expect(r.stderr, dir).toMatch(message);
     }
+  });
+
+  it('SIGTERM (a kill, a closing terminal) cancels the swarm and stops its daemon too, exit 143', async () => {
+    const tmp = tempDir();
+    cleanups.push(tmp.cleanup);
+    const child = spawn(process.execPath, [COLONY_BIN, 'demo', '--json'], { cwd: tmp.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    cleanups.push(() => child.exitCode === null && child.kill('SIGKILL'));
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    await new Promise<void>((resolve, reject) => {
+      child.stderr.on('data', (d) => {
+        stderr += d;
+        if (/running \(agent/.test(stderr)) resolve();
+      });
+      void exited.then(() => reject(new Error(`demo exited before any task ran: ${stderr}`)));
+    });
+    child.kill('SIGTERM');
+    expect(await exited, stderr).toBe(143);
+    const out = JSON.parse(stdout);
+    expect(out.status).toBe('cancelled');
+    expect(stderr).toMatch(/SIGTERM: cancelling the swarm/);
+    expect(existsSync(out.repo)).toBe(false);
+    // No `colony serve` for the demo's repository is left running.
+    const servers = readdirSync('/proc')
+      .filter((p) => /^\d+$/.test(p))
+      .filter((p) => {
+        try {
+          return readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').includes(out.repo);
+        } catch {
+          return false;
+        }
+      });
+    expect(servers).toEqual([]);
   });
 
   it('Ctrl-C cancels the swarm, prints the summary, stops the daemon, removes the repository and exits 130', async () => {
