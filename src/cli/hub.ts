@@ -43,8 +43,8 @@ export function registerHub(program: Command): void {
       const stop = (): void => {
         void app.close().then(() => store.close()).then(() => process.exit(0));
       };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
+      // SIGHUP (its terminal closed) as well: close the store cleanly rather than die at once.
+      for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, stop);
       await new Promise<never>(() => undefined);
     });
   const keys = hub.command('keys').description('keys allowed to write to a repository');

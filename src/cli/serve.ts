@@ -96,8 +96,9 @@ export function registerServe(program: Command): void {
           },
         );
       };
-      process.on('SIGINT', () => stop('SIGINT'));
-      process.on('SIGTERM', () => stop('SIGTERM'));
+      // SIGHUP too: a daemon whose terminal closes shuts down as cleanly as on Ctrl-C, instead
+      // of dying at once and leaving its agents' process groups running.
+      for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => stop(signal));
       // Keep running until a signal arrives.
       await new Promise<never>(() => undefined);
     });

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { gone } from './process.js';
 import { COLONY_BIN } from './daemon.js';
 
 export interface CliResult {
@@ -31,20 +31,7 @@ export async function colonyJson(args: string[], cwd: string, env: Record<string
   return JSON.parse(r.stdout);
 }
 
-/**
- * Is a process still alive? A zombie is not: it has exited and only waits for its parent to
- * collect its status (an orphaned grandchild waits on pid 1, which may take its time).
- */
+/** Is a process still alive? A zombie is not (see gone). */
 export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
+  return !gone(pid);
 }

@@ -130,6 +130,15 @@ describe('sync between colonies through a real hub process', () => {
     expect((await api(daemons[1]!.url, 'POST', '/coord/reserve', { run_id: 'west', symbols: ['lib/core.ts'] })).body.granted).toBe(false);
   }, 180_000);
 
+  it('hub serve shuts down cleanly on SIGHUP (its terminal closed), as on SIGTERM', async () => {
+    const hubDir = tempDir();
+    cleanups.push(hubDir.cleanup);
+    const hub = await startHubProcess(join(hubDir.dir, 'hub.db'));
+    const exited = new Promise<[number | null, string | null]>((r) => hub.child.once('exit', (code, signal) => r([code, signal])));
+    hub.child.kill('SIGHUP');
+    expect(await exited).toEqual([0, null]);
+  });
+
   it('a hub killed during a push and restarted loses and doubles nothing', async () => {
     const hubDir = tempDir();
     const col = tempDir();

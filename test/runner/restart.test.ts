@@ -75,6 +75,25 @@ describe('durable jobs across a daemon crash (real `colony serve` processes)', (
     await waitUntil(() => left.every(gone), 10_000, 'the left-over process groups to be killed');
   });
 
+  it('on SIGHUP (its terminal closed) shuts down as on SIGTERM: the running agent is stopped, not orphaned', async () => {
+    const repo = makeTempRepo();
+    const t = tempDir();
+    cleanups.push(repo.cleanup, t.cleanup);
+    writeColonyConfig(repo.dir, { agents: fakeAgents(), shutdown_grace: 1 });
+    const d = await spawnDaemon(repo.dir);
+    cleanups.push(() => stop(d.child, 'SIGKILL'));
+    await api(d.url, 'POST', '/execute', { prompt: `hold [started:${t.dir}/s] [grandchild:${t.dir}/gc] [block:${t.dir}/never]` });
+    await waitUntil(() => existsSync(`${t.dir}/s`) && existsSync(`${t.dir}/gc`), 20_000, 'the agent to run');
+    const agent = Number(readFileSync(`${t.dir}/s`, 'utf8'));
+    const grandchild = Number(readFileSync(`${t.dir}/gc`, 'utf8'));
+    const exited = new Promise<[number | null, string | null]>((r) => d.child.once('exit', (code, signal) => r([code, signal])));
+    d.child.kill('SIGHUP');
+    expect(await exited).toEqual([0, null]);
+    expect(d.stderr()).toMatch(/SIGHUP received, shutting down/);
+    await waitUntil(() => gone(agent) && gone(grandchild), 10_000, 'the agent and its grandchild to be stopped');
+    expect(existsSync(join(repo.dir, '.colony', 'colony.sock'))).toBe(false);
+  });
+
   it('on SIGTERM stops taking work and leaves queued jobs for the next start', async () => {
     const repo = makeTempRepo();
     const t = tempDir();
