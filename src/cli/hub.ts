@@ -38,13 +38,14 @@ export function registerHub(program: Command): void {
       await app.listen({ host: o.host, port });
       const addr = app.server.address();
       const url = `http://${o.host}:${typeof addr === 'object' && addr ? addr.port : port}`;
-      if (o.json) process.stdout.write(JSON.stringify({ url, backend: store.kind }) + '\n');
-      else process.stderr.write(`colony hub: serving at ${url} (${store.kind})\n`);
       const stop = (): void => {
         void app.close().then(() => store.close()).then(() => process.exit(0));
       };
       // SIGHUP (its terminal closed) as well: close the store cleanly rather than die at once.
+      // Before the address is printed: whoever waits for it may signal at once.
       for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, stop);
+      if (o.json) process.stdout.write(JSON.stringify({ url, backend: store.kind }) + '\n');
+      else process.stderr.write(`colony hub: serving at ${url} (${store.kind})\n`);
       await new Promise<never>(() => undefined);
     });
   const keys = hub.command('keys').description('keys allowed to write to a repository');

@@ -78,8 +78,6 @@ export function registerServe(program: Command): void {
       });
       assertNotRunning(repo);
       const daemon = await startDaemon({ config });
-      if (flags.json) process.stdout.write(JSON.stringify({ url: daemon.url, repo, pid: process.pid }) + '\n');
-      else process.stderr.write(`colony: serving ${repo} at ${daemon.url} (token in ${daemon.paths.token})\n`);
       let stopping = false;
       const stop = (signal: string): void => {
         if (stopping) {
@@ -98,7 +96,10 @@ export function registerServe(program: Command): void {
       };
       // SIGHUP too: a daemon whose terminal closes shuts down as cleanly as on Ctrl-C, instead
       // of dying at once and leaving its agents' process groups running.
+      // Before the address is printed: whoever waits for it may signal at once.
       for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => stop(signal));
+      if (flags.json) process.stdout.write(JSON.stringify({ url: daemon.url, repo, pid: process.pid }) + '\n');
+      else process.stderr.write(`colony: serving ${repo} at ${daemon.url} (token in ${daemon.paths.token})\n`);
       // Keep running until a signal arrives.
       await new Promise<never>(() => undefined);
     });
