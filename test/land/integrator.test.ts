@@ -23,15 +23,18 @@ afterEach(async () => {
 function repoWithBranches(contents: string[]): { dir: string; heads: string[] } {
   const repo = makeTempRepo({ 'README.md': '# r\n' });
   cleanups.push(repo.cleanup);
-  const heads = contents.map((text, i) => {
-    git(repo.dir, 'switch', '-q', '-c', `b${i}`, 'main');
-    writeFileSync(join(repo.dir, `f${i}.txt`), text);
-    git(repo.dir, 'add', '-A');
-    git(repo.dir, 'commit', '-q', '-m', `branch ${i}`);
-    return git(repo.dir, 'rev-parse', 'HEAD');
-  });
+  const heads = contents.map((text, i) => commitOnBranch(repo.dir, i, `f${i}.txt`, text));
   git(repo.dir, 'switch', '-q', '-c', 'work', 'main');
   return { dir: repo.dir, heads };
+}
+
+/** Branch `b<i>` off main with one commit ("branch <i>") writing `file`; returns its head. */
+function commitOnBranch(dir: string, i: number, file: string, text: string): string {
+  git(dir, 'switch', '-q', '-c', `b${i}`, 'main');
+  writeFileSync(join(dir, file), text);
+  git(dir, 'add', '-A');
+  git(dir, 'commit', '-q', '-m', `branch ${i}`);
+  return git(dir, 'rev-parse', 'HEAD');
 }
 
 function integrator(repo: string, integrate: Record<string, unknown>) {
@@ -109,11 +112,7 @@ describe('integrator', { timeout: 240_000 }, () => {
   it('keeps a conflict\'s files and hunks as evidence and lands the entries around it', async () => {
     const { dir, heads } = repoWithBranches(['one\n', 'two\n']);
     // A third branch rewrites f0.txt differently from branch 0: it conflicts once b0 is in.
-    git(dir, 'switch', '-q', '-c', 'b2', 'main');
-    writeFileSync(join(dir, 'f0.txt'), 'other\n');
-    git(dir, 'add', '-A');
-    git(dir, 'commit', '-q', '-m', 'branch 2');
-    const h2 = git(dir, 'rev-parse', 'HEAD');
+    const h2 = commitOnBranch(dir, 2, 'f0.txt', 'other\n');
     git(dir, 'switch', '-q', 'work');
     const { queue, integ } = integrator(dir, { batch: 4 });
     const e0 = queue.enqueue({ job_id: 'j0', branch: 'b0', head: heads[0]!, target: 'main', attempt: 1 });
@@ -171,11 +170,7 @@ describe('integrator', { timeout: 240_000 }, () => {
   it('retries an entry that conflicts only with an earlier entry of its batch on the tip the batch produces', async () => {
     // b0 and b1 both rewrite f0.txt; b0 is broken, so only b1's version can land.
     const { dir, heads } = repoWithBranches(['broken\n']);
-    git(dir, 'switch', '-q', '-c', 'b1', 'main');
-    writeFileSync(join(dir, 'f0.txt'), 'fine\n');
-    git(dir, 'add', '-A');
-    git(dir, 'commit', '-q', '-m', 'branch 1');
-    const h1 = git(dir, 'rev-parse', 'HEAD');
+    const h1 = commitOnBranch(dir, 1, 'f0.txt', 'fine\n');
     git(dir, 'switch', '-q', 'work');
     const check = `if grep -l broken *.txt; then exit 3; fi`;
     const { queue, integ } = integrator(dir, { check, batch: 4 });
@@ -194,11 +189,7 @@ describe('integrator', { timeout: 240_000 }, () => {
   it('settles a real conflict only after the batch\'s good part landed, with evidence against that tip', async () => {
     const { dir, heads } = repoWithBranches(['one\n', 'two\n']);
     // b2 rewrites f0.txt differently from b0 (queued ahead of it in the same batch).
-    git(dir, 'switch', '-q', '-c', 'b2', 'main');
-    writeFileSync(join(dir, 'f0.txt'), 'other\n');
-    git(dir, 'add', '-A');
-    git(dir, 'commit', '-q', '-m', 'branch 2');
-    const h2 = git(dir, 'rev-parse', 'HEAD');
+    const h2 = commitOnBranch(dir, 2, 'f0.txt', 'other\n');
     git(dir, 'switch', '-q', 'work');
     const { queue, integ, settled } = integrator(dir, { batch: 4 });
     const tipAtSettle = new Map<string, string>();

@@ -18,15 +18,21 @@ afterEach(async () => {
   cleanups = [];
 });
 
+/** A memory store in a fresh database file, and a worker pool recalling from that file. */
+async function storeAndPool() {
+  const t = tempDir();
+  const file = join(t.dir, 'colony.db');
+  const db = openDatabase(file, { migrations: colonyMigrations });
+  const clock = new ManualClock();
+  const memory = new MemoryService(db, clock);
+  const pool = await MemoryWorkers.start(file, clock, LEXICAL);
+  cleanups.push(t.cleanup, () => db.close(), () => pool.close());
+  return { memory, pool, file, clock };
+}
+
 describe('recall on worker threads (built worker, read-only connections)', () => {
   it('answers exactly as in-thread recall, sees new writes, and validates before the hop', async () => {
-    const t = tempDir();
-    const file = join(t.dir, 'colony.db');
-    const db = openDatabase(file, { migrations: colonyMigrations });
-    const clock = new ManualClock();
-    const memory = new MemoryService(db, clock);
-    const pool = await MemoryWorkers.start(file, clock, LEXICAL);
-    cleanups.push(t.cleanup, () => db.close(), () => pool.close());
+    const { memory, pool } = await storeAndPool();
     await memory.storeMany(Array.from({ length: 300 }, (_, i) => ({ text: `service ${i % 17} fails when the queue ${i % 5} backs up (case ${i})` })));
     for (const cue of ['service 3 queue backs up', 'case 42', 'fails when']) {
       const input = { cue, budget_tokens: 200, k: 10 };
@@ -38,14 +44,9 @@ describe('recall on worker threads (built worker, read-only connections)', () =>
   });
 
   it('the test-only inline placement runs the same task runner on this thread, with the same answers', async () => {
-    const t = tempDir();
-    const file = join(t.dir, 'colony.db');
-    const db = openDatabase(file, { migrations: colonyMigrations });
-    const clock = new ManualClock();
-    const memory = new MemoryService(db, clock);
-    const pool = await MemoryWorkers.start(file, clock, LEXICAL);
+    const { memory, pool, file, clock } = await storeAndPool();
     const inline = MemoryWorkers.inline(file, clock, LEXICAL);
-    cleanups.push(t.cleanup, () => db.close(), () => pool.close(), () => inline.close());
+    cleanups.push(() => inline.close());
     await memory.storeMany(Array.from({ length: 200 }, (_, i) => ({ text: `deploy ${i % 11} stalls when the cache ${i % 3} is cold (case ${i})` })));
     for (const cue of ['deploy 4 stalls', 'cache cold', 'case 7']) {
       const input = { cue, budget_tokens: 150, k: 8 };
