@@ -177,7 +177,8 @@ const SQL = {
 
 export type StatementName = keyof typeof SQL;
 
-interface RecordRow {
+/** A row of `coord_records`: a record in wire form, its payload still JSON text. */
+export interface RecordRow {
   record_id: string;
   kind: RecordKind;
   run_id: string;

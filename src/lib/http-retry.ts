@@ -6,7 +6,7 @@ export interface Answer {
   headers: Headers;
 }
 
-export interface RetryOptions<R extends Answer> {
+export interface RetryOptions {
   /** Tries after the first. */
   retries: number;
   /** Wait before the first retry; it doubles with each one, up to `maxBackoffMs`. */
@@ -24,7 +24,7 @@ export interface RetryOptions<R extends Answer> {
  * report, and throws the last error when every attempt failed. `send` builds each attempt
  * afresh (a new signature, a new timeout).
  */
-export async function fetchWithRetry<R extends Answer>(send: () => Promise<R>, o: RetryOptions<R>): Promise<R> {
+export async function fetchWithRetry<R extends Answer>(send: () => Promise<R>, o: RetryOptions): Promise<R> {
   for (let attempt = 0; ; attempt++) {
     let wait = Math.min(o.maxBackoffMs ?? Infinity, o.backoffMs * 2 ** attempt);
     let answer: R;

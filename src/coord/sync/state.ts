@@ -1,17 +1,10 @@
 import type { Statement } from 'better-sqlite3';
 import type { Db } from '../../lib/sqlite.js';
 import type { RecordKind } from '../wire.js';
+import type { RecordRow } from '../store.js';
 
-/** A local record as stored: its payload is still JSON text, ready to splice into a body. */
-export interface PendingRow {
-  seq: number;
-  record_id: string;
-  kind: RecordKind;
-  run_id: string;
-  payload: string;
-  created_at: number;
-  expires_at: number | null;
-}
+/** A local record as stored, with its place in the log: its payload is still JSON text, ready to splice into a body. */
+export type PendingRow = Omit<RecordRow, 'origin'> & { seq: number };
 
 /** One hub and repository id: push state is kept per pair. */
 export interface Target {
